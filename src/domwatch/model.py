@@ -1,0 +1,249 @@
+"""The vocabulary shared by every layer: domains, registrations, findings and the report."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+class Severity(str, enum.Enum):
+    """How bad one finding is."""
+
+    INFO = "info"
+    UNKNOWN = "unknown"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def status(self) -> Status:
+        """The domain state this finding alone would put its domain in."""
+        return _SEVERITY_STATUS[self]
+
+
+class Status(str, enum.Enum):
+    """The state of one domain or of a whole run (the Nagios convention)."""
+
+    OK = "ok"
+    UNKNOWN = "unknown"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """CRITICAL > WARNING > UNKNOWN > OK."""
+        return _STATUS_RANK[self]
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit status for this worst state."""
+        return _STATUS_EXIT[self]
+
+    @classmethod
+    def worst(cls, states: Iterable[Status]) -> Status:
+        """The highest-ranked of ``states`` (OK for none)."""
+        return max(states, key=lambda s: s.rank, default=cls.OK)
+
+
+_SEVERITY_STATUS = {
+    Severity.INFO: Status.OK,
+    Severity.UNKNOWN: Status.UNKNOWN,
+    Severity.WARNING: Status.WARNING,
+    Severity.CRITICAL: Status.CRITICAL,
+}
+_STATUS_RANK = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
+_STATUS_EXIT = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
+
+CHECKS = ("registration", "dns", "web", "mail")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Days-left limits below which expiry is a warning or critical."""
+
+    warn_days: int = 30
+    crit_days: int = 7
+    cert_warn_days: int = 21
+    cert_crit_days: int = 7
+
+
+@dataclass(frozen=True)
+class Domain:
+    """One domain to watch, normalised, with its per-domain options resolved."""
+
+    name: str  # registrable domain, A-label, lower case, no trailing dot
+    display_name: str  # the same in Unicode, for people
+    hosts: tuple[str, ...] = ()  # host names given as input below the registrable domain
+    thresholds: Thresholds = Thresholds()
+    checks: tuple[str, ...] = CHECKS
+    web: tuple[str, ...] = ()  # explicit URLs to probe; empty means the defaults
+    mail: bool | None = None  # True: the domain must receive mail
+    mail_tls: bool = False
+    expires: date | None = None  # set by hand for registries that publish none
+    ignore: frozenset[str] = frozenset()
+    tags: tuple[str, ...] = ()
+    notify: tuple[str, ...] = ()
+    source: str = ""  # where it was read from ("file.toml:12", "argv", "stdin:3")
+
+    @property
+    def tld(self) -> str:
+        """The last label (A-label)."""
+        return self.name.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registry says about a registration."""
+
+    source: str  # "rdap", "whois" or "manual"
+    server: str | None = None
+    registrar: str | None = None
+    expires: datetime | None = None  # timezone-aware UTC; None when not published
+    registrar_expires: datetime | None = None  # the registrar's date when it differs
+    statuses: tuple[str, ...] = ()  # EPP status codes
+    nameservers: tuple[str, ...] = ()
+    expiry_published: bool = True  # False for registries that never publish one
+    cached: bool = False
+    fetched: datetime | None = None  # when the answer was obtained (for cache age)
+
+    def days_left(self, now: datetime) -> int | None:
+        """Whole days from ``now`` to expiry, negative when expired."""
+        if self.expires is None:
+            return None
+        return (self.expires.date() - now.date()).days
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        """The spec's ``registration`` object."""
+        out: dict[str, Any] = {
+            "source": self.source,
+            "server": self.server,
+            "registrar": self.registrar,
+            "expires": _iso(self.expires),
+            "days_left": self.days_left(now),
+            "statuses": list(self.statuses),
+            "nameservers": list(self.nameservers),
+            "cached": self.cached,
+        }
+        if self.registrar_expires is not None:
+            out["registrar_expires"] = _iso(self.registrar_expires)
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem, with a stable public code and a message a person can act on."""
+
+    code: str
+    severity: Severity
+    check: str
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        """The spec's finding object."""
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "check": self.check,
+            "message": self.message,
+        }
+
+
+@dataclass
+class CheckResult:
+    """What one check found for one domain: findings plus data for the report."""
+
+    findings: list[Finding] = field(default_factory=list)
+    registration: Registration | None = None
+    data: dict[str, Any] | None = None  # the check's JSON section (dns, mail, web)
+    cert_days_left: int | None = None  # earliest certificate expiry seen (web)
+
+
+@dataclass
+class DomainResult:
+    """Everything learned about one domain in one run."""
+
+    domain: Domain
+    findings: list[Finding] = field(default_factory=list)
+    registration: Registration | None = None
+    sections: dict[str, Any] = field(default_factory=dict)
+    cert_days_left: int | None = None
+    checks_run: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        """The worst state among the findings not ignored for this domain."""
+        return Status.worst(f.severity.status for f in self.findings)
+
+    def add(self, check: str, result: CheckResult) -> None:
+        """Merge one check's result; a failure already told by another check is not repeated."""
+        seen = {f.code for f in self.findings}
+        for finding in result.findings:
+            if finding.code in self.domain.ignore or finding.code in seen:
+                continue
+            seen.add(finding.code)
+            self.findings.append(finding)
+        if result.registration is not None:
+            self.registration = result.registration
+        if result.data is not None:
+            self.sections[check] = result.data
+        if result.cert_days_left is not None and (
+            self.cert_days_left is None or result.cert_days_left < self.cert_days_left
+        ):
+            self.cert_days_left = result.cert_days_left
+
+    def to_json(self, now: datetime) -> dict[str, Any]:
+        """The spec's per-domain object."""
+        out: dict[str, Any] = {
+            "name": self.domain.name,
+            "display_name": self.domain.display_name,
+            "status": self.status.value,
+            "registration": (
+                self.registration.to_json(now) if self.registration is not None else None
+            ),
+            "findings": [f.to_json() for f in self.findings],
+        }
+        for key, value in self.sections.items():
+            out[key] = value
+        return out
+
+
+@dataclass
+class Report:
+    """The outcome of one run, in input order."""
+
+    generated: datetime
+    results: list[DomainResult]
+    duration: float = 0.0
+    stats: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def status(self) -> Status:
+        """The worst state of any domain."""
+        return Status.worst(r.status for r in self.results)
+
+    def summary(self) -> dict[str, int]:
+        """How many domains are in each state."""
+        counts = {s.value: 0 for s in (Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN)}
+        for result in self.results:
+            counts[result.status.value] += 1
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        """The spec's JSON report (schema ``domwatch/1``)."""
+        out: dict[str, Any] = {
+            "schema": "domwatch/1",
+            "generated": _iso(self.generated),
+            "summary": self.summary(),
+            "domains": [r.to_json(self.generated) for r in self.results],
+        }
+        if self.stats:
+            out["stats"] = dict(self.stats)
+        return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
