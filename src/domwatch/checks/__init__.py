@@ -1,0 +1,24 @@
+"""Checks: a domain and the run's shared context in, findings out."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from domwatch.config import Settings
+    from domwatch.net.resolver import Resolver
+    from domwatch.sources.registry import RegistrationSource
+
+
+@dataclass
+class Context:
+    """What every check of one run shares: settings, the clock, the resolver, the sources."""
+
+    settings: Settings
+    now: datetime  # one clock for the whole run, so days-left agree across checks
+    resolver: Resolver
+    registry: RegistrationSource
+    tls: ssl.SSLContext  # verifying context: system store / SSL_CERT_FILE / ca_bundle
