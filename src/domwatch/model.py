@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from fnmatch import fnmatchcase
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -178,11 +179,12 @@ class DomainResult:
 
     def add(self, check: str, result: CheckResult) -> None:
         """Merge one check's result; a failure already told by another check is not repeated."""
-        seen = {f.code for f in self.findings}
+        seen = {(f.code, f.message) for f in self.findings}
         for finding in result.findings:
-            if finding.code in self.domain.ignore or finding.code in seen:
+            key = (finding.code, finding.message)
+            if key in seen or any(fnmatchcase(finding.code, pat) for pat in self.domain.ignore):
                 continue
-            seen.add(finding.code)
+            seen.add(key)
             self.findings.append(finding)
         if result.registration is not None:
             self.registration = result.registration

@@ -1,0 +1,5 @@
+"""``python -m domwatch``."""
+
+from domwatch.cli import main
+
+main()

@@ -1,0 +1,126 @@
+"""What each command does, between the click wiring and the library."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+from domwatch.config import Config, ConfigError, load_config
+from domwatch.model import Report, Status
+from domwatch.report import RenderOptions, render, write_atomically
+
+Fail = Callable[[str], NoReturn]
+
+
+def _setup_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
+    root = logging.getLogger("domwatch")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
+def exit_status(report: Report, fail_on: str) -> int:
+    """The process exit status for the report's worst state under ``--fail-on``."""
+    worst = report.status
+    if fail_on == "never":
+        return 0
+    if fail_on == "critical" and worst is not Status.CRITICAL:
+        return 0
+    return worst.exit_code
+
+
+def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int:
+    """``domwatch check``: load, run, report, exit status."""
+    try:
+        config = load_config(targets, options, stdin=sys.stdin, cwd=Path.cwd())
+    except ConfigError as exc:
+        fail(str(exc))
+    settings = config.settings
+    _setup_logging(settings.verbose)
+    report = asyncio.run(_run_with_progress(config))
+    stdout_tty = sys.stdout.isatty()
+    color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
+    width = shutil.get_terminal_size().columns if stdout_tty else None
+    if settings.output is not None:
+        text = render(report, settings.format, RenderOptions())
+        try:
+            write_atomically(settings.output, text)
+        except OSError as exc:
+            fail(f"{settings.output}: cannot write the report: {exc.strerror or exc}")
+    else:
+        text = render(report, settings.format, RenderOptions(color, width, settings.quiet))
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+    return exit_status(report, settings.fail_on)
+
+
+async def _run_with_progress(config: Config) -> Report:
+    from domwatch.runner import run
+
+    show = config.settings.progress
+    if show is None:
+        show = sys.stderr.isatty() and not config.settings.quiet
+    if not show:
+        return await run(config)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("checking", total=len(config.domains))
+        return await run(config, progress=lambda _result: bar.advance(task))
+
+
+def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
+               fail: Fail) -> int:
+    """``domwatch lookup``: every server asked, in order, with its raw answer and reading."""
+    from domwatch.checks.registration import judge
+    from domwatch.names import BadName, normalise
+    from domwatch.runner import build_context
+
+    try:
+        name = normalise(domain)
+        targets = [config_path] if config_path else []
+        config = load_config(targets + [name.name], options, cwd=Path.cwd())
+    except (ConfigError, BadName) as exc:
+        fail(str(exc))
+    _setup_logging(config.settings.verbose)
+    target = next(d for d in config.domains if d.name == name.name)
+
+    async def ask() -> int:
+        ctx = build_context(config.settings)
+        result = await ctx.registry.lookup(target.name)
+        out = sys.stdout
+        out.write(f"domain: {target.display_name} ({target.name})\n")
+        for step, exchange in enumerate(result.trail, 1):
+            out.write(f"\n[{step}] {exchange.server}  query: {exchange.query!r}\n")
+            out.write(f"    read: {exchange.note}\n")
+            for line in exchange.answer.splitlines():
+                out.write(f"    | {line}\n")
+        judged = judge(target, result, ctx.now)
+        out.write(f"\noutcome: {result.outcome}")
+        out.write(f" ({result.reason})\n" if result.reason else "\n")
+        registration = judged.registration
+        if registration is not None:
+            for key, value in registration.to_json(ctx.now).items():
+                out.write(f"{key}: {value}\n")
+        for finding in judged.findings:
+            out.write(f"finding: {finding.code} [{finding.severity.value}] {finding.message}\n")
+        statuses = [f.severity.status for f in judged.findings]
+        return Status.worst(statuses).exit_code
+
+    return asyncio.run(ask())

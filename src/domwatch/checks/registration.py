@@ -1,0 +1,95 @@
+"""The registration check: days to expiry and the statuses that take a domain offline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, time, timezone
+
+from domwatch.checks import Context
+from domwatch.model import CheckResult, Domain, Finding, Registration, Severity
+from domwatch.sources.base import Lookup
+
+CHECK = "registration"
+
+# EPP statuses that mean the domain is out of service now or soon, with their finding.
+_STATUS_FINDINGS = {
+    "clientHold": ("registration.hold", "is on clientHold: suspended by the registrar, out of DNS"),
+    "serverHold": ("registration.hold", "is on serverHold: suspended by the registry, out of DNS"),
+    "redemptionPeriod": (
+        "registration.redemption",
+        "is in redemptionPeriod: expired and about to be deleted; restore it now",
+    ),
+    "pendingDelete": ("registration.pending_delete", "is pendingDelete: it will be released"),
+}
+
+
+async def check_registration(domain: Domain, ctx: Context) -> CheckResult:
+    """Look the domain up (RDAP, then WHOIS) and judge expiry and statuses."""
+    lookup = await ctx.registry.lookup(domain.name)
+    return judge(domain, lookup, ctx.now)
+
+
+def judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
+    """Findings for one lookup result (pure: no I/O)."""
+    result = CheckResult(registration=lookup.registration)
+    add = result.findings.append
+    server = _last_server(lookup)
+    if lookup.outcome == "not_found":
+        add(_finding("registration.not_found", Severity.CRITICAL,
+                     f"the registry says {domain.display_name} is not registered ({server})"))
+        return result
+    if lookup.outcome in ("failed", "unsupported"):
+        add(_finding("lookup.failed", Severity.UNKNOWN,
+                     f"registration lookup failed: {lookup.reason or 'no answer'}"))
+    elif lookup.outcome == "rate_limited":
+        add(_finding("lookup.rate_limited", Severity.UNKNOWN,
+                     f"{server} still rate-limits us after retries; try again later"))
+    elif lookup.outcome == "unparsed" and domain.expires is None:
+        add(_finding("lookup.unparsed", Severity.UNKNOWN,
+                     f"{server} answered but no expiry date could be read: {lookup.reason}"))
+
+    registration = lookup.registration
+    if domain.expires is not None and (registration is None or registration.expires is None):
+        # The file's date stands in only where the registry gives none.
+        manual = datetime.combine(domain.expires, time(0, 0), tzinfo=timezone.utc)
+        base = registration or Registration(source="manual")
+        registration = replace(base, source="manual", expires=manual, expiry_published=False)
+        result.registration = registration
+    if registration is None:
+        return result
+
+    for status in registration.statuses:
+        if status in _STATUS_FINDINGS:
+            code, words = _STATUS_FINDINGS[status]
+            add(_finding(code, Severity.CRITICAL, f"{domain.display_name} {words}"))
+
+    if registration.expires is None:
+        if not registration.expiry_published:
+            add(_finding("expiry.unpublished", Severity.INFO,
+                         f"the registry ({server}) publishes no expiry date; "
+                         "set 'expires' for this domain to be warned"))
+        return result
+    days = registration.days_left(now)
+    assert days is not None
+    day = registration.expires.date().isoformat()
+    limits = domain.thresholds
+    if days < 0:
+        add(_finding("expiry.expired", Severity.CRITICAL,
+                     f"registration expired {-days} days ago ({day})"))
+    elif days <= limits.crit_days:
+        add(_finding("expiry.critical", Severity.CRITICAL,
+                     f"registration expires in {days} days ({day})"))
+    elif days <= limits.warn_days:
+        add(_finding("expiry.warning", Severity.WARNING,
+                     f"registration expires in {days} days ({day})"))
+    return result
+
+
+def _finding(code: str, severity: Severity, message: str) -> Finding:
+    return Finding(code, severity, CHECK, message)
+
+
+def _last_server(lookup: Lookup) -> str:
+    if lookup.registration is not None and lookup.registration.server:
+        return lookup.registration.server
+    return lookup.trail[-1].server if lookup.trail else "the registry"

@@ -1,0 +1,105 @@
+"""Command-line wiring only: options in, calls into the library, exit status out.
+
+Imports of the heavy modules happen inside the commands so ``domwatch --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+from domwatch import __version__
+
+EXIT_USAGE = 64
+
+
+def _fail(message: str) -> NoReturn:
+    """One line on stderr and the usage exit status; never a traceback."""
+    first = " ".join(message.split())  # fold any newline into the one line
+    click.echo(f"domwatch: error: {first}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class _Group(click.Group):
+    """Maps click's usage errors (exit 2 by default) to the spec's exit 64."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("domwatch: interrupted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="domwatch")
+def cli() -> None:
+    """Watch domains: registration and certificate expiry, broken web and mail records."""
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """Only the options the user actually gave, so the domain file's settings still apply."""
+    return {k: v for k, v in values.items() if v is not None and v != ()}
+
+
+@cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--checks", help="Comma list: registration,dns,web,mail.")
+@click.option("--warn-days", type=int)
+@click.option("--crit-days", type=int)
+@click.option("--cert-warn-days", type=int)
+@click.option("--cert-crit-days", type=int)
+@click.option("--fail-on", help="warning|critical|never")
+@click.option("-q", "--quiet", is_flag=True, default=None, help="Print nothing when all is OK.")
+@click.option("--concurrency", type=int)
+@click.option("--timeout", type=float, help="Seconds for one network operation.")
+@click.option("--resolver", "resolvers", multiple=True, help="ADDR[:PORT], repeatable.")
+@click.option("--cache/--no-cache", default=None)
+@click.option("--cache-dir", type=click.Path(file_okay=False))
+@click.option("--state", "state_path", type=click.Path(dir_okay=False))
+@click.option("--no-state", is_flag=True, default=None)
+@click.option("--notify", "notify_urls", multiple=True, help="Apprise URL, repeatable.")
+@click.option("--notify-min")
+@click.option("--dry-run-notify", is_flag=True, default=None)
+@click.option("--progress/--no-progress", default=None)
+@click.option("-v", "--verbose", is_flag=True, default=None)
+def check(targets: Sequence[str], fmt: str | None, output: str | None, **options: Any) -> int:
+    """Check domains (names, .toml domain files, list files, or - for stdin)."""
+    from domwatch.app import run_check
+
+    no_state = options.pop("no_state")
+    given = _given(format=fmt, output=output, **options)
+    if no_state:
+        given["state"] = False
+    return run_check(list(targets), given, fail=_fail)
+
+
+@cli.command()
+@click.argument("domain")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="A domain file whose [settings] apply (servers, resolver, timeout).")
+@click.option("--resolver", "resolvers", multiple=True, help="ADDR[:PORT], repeatable.")
+@click.option("--timeout", type=float)
+def lookup(domain: str, config_path: str | None, **options: Any) -> int:
+    """Ask every source about one domain and show each server's raw answer."""
+    from domwatch.app import run_lookup
+
+    return run_lookup(domain, config_path, _given(**options), fail=_fail)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    cli.main(prog_name="domwatch")

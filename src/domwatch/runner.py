@@ -1,0 +1,109 @@
+"""One run: every domain's checks concurrently, bounded, each failure contained; a Report out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+
+from domwatch.checks import Context
+from domwatch.checks.dns import check_dns
+from domwatch.checks.mail import check_mail
+from domwatch.checks.registration import check_registration
+from domwatch.config import Config, Settings
+from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.net.limits import Limits
+from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
+from domwatch.sources.registry import RegistrationSource, Source
+from domwatch.sources.whois import WhoisSource
+
+log = logging.getLogger("domwatch")
+
+Check = Callable[[Domain, Context], Awaitable[CheckResult]]
+Progress = Callable[[DomainResult], None]
+
+
+def _checks() -> dict[str, Check]:
+    checks: dict[str, Check] = {
+        "registration": check_registration,
+        "dns": check_dns,
+        "mail": check_mail,
+    }
+    try:
+        from domwatch.checks.web import check_web
+    except ImportError:  # pragma: no cover - while the web check is not built in
+        pass
+    else:
+        checks["web"] = check_web
+    return checks
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """A verifying context: ``ca_bundle`` when set, else the system store (``SSL_CERT_FILE``)."""
+    if settings.ca_bundle is not None:
+        return ssl.create_default_context(cafile=str(settings.ca_bundle))
+    return ssl.create_default_context()
+
+
+def build_context(settings: Settings, now: datetime | None = None) -> Context:
+    """The shared state of one run: clock, resolver, registration sources, trust store."""
+    nameservers = [Nameserver(e.host, e.port or 53) for e in settings.resolvers]
+    resolver = Resolver(nameservers or system_nameservers(), timeout=settings.timeout)
+    limits = Limits()
+    sources: list[Source] = [WhoisSource(settings, limits=limits)]
+    return Context(
+        settings=settings,
+        now=now or datetime.now(timezone.utc),
+        resolver=resolver,
+        registry=RegistrationSource(tuple(sources)),
+        tls=tls_context(settings),
+    )
+
+
+async def run(config: Config, *, now: datetime | None = None,
+              progress: Progress | None = None) -> Report:
+    """Check every domain of ``config``; domains come back in input order."""
+    started = time.monotonic()
+    ctx = build_context(config.settings, now)
+    checks = _checks()
+    gate = asyncio.Semaphore(config.settings.concurrency)
+
+    async def one(domain: Domain) -> DomainResult:
+        async with gate:
+            result = await check_domain(domain, ctx, checks)
+        if progress is not None:
+            progress(result)
+        return result
+
+    results = await asyncio.gather(*(one(d) for d in config.domains))
+    return Report(
+        generated=ctx.now,
+        results=list(results),
+        duration=time.monotonic() - started,
+        stats={"dns_queries": ctx.resolver.queries, "dns_retries": ctx.resolver.retries},
+    )
+
+
+async def check_domain(domain: Domain, ctx: Context, checks: dict[str, Check]) -> DomainResult:
+    """Run the domain's checks concurrently and merge what they found."""
+    names = [c for c in domain.checks if c in checks and c in ctx.settings.checks]
+    outcomes = await asyncio.gather(*(_guarded(checks[c], c, domain, ctx) for c in names))
+    result = DomainResult(domain=domain, checks_run=tuple(names))
+    for name, outcome in zip(names, outcomes):
+        result.add(name, outcome)
+    result.findings.sort(key=lambda f: -f.severity.status.rank)
+    return result
+
+
+async def _guarded(check: Check, name: str, domain: Domain, ctx: Context) -> CheckResult:
+    # One check's bug must not cost the other domains, or the report: it becomes a finding.
+    try:
+        return await check(domain, ctx)
+    except Exception as exc:  # noqa: BLE001 - contained on purpose, logged with its traceback
+        log.debug("check %s of %s failed", name, domain.name, exc_info=True)
+        message = f"the {name} check could not be completed: {type(exc).__name__}: {exc}"
+        code = "lookup.failed" if name == "registration" else f"{name}.check_failed"
+        return CheckResult(findings=[Finding(code, Severity.UNKNOWN, name, message[:300])])

@@ -1,0 +1,288 @@
+"""Registration over WHOIS (RFC 3912, port 43): find the server, ask, follow the referral, parse."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domwatch.config import Endpoint, Settings
+from domwatch.model import Registration
+from domwatch.net.limits import Limits
+from domwatch.sources.base import Exchange, Lookup
+from domwatch.sources.whois_parse import WhoisParse, parse_whois
+from domwatch.sources.whois_servers import builtin_server, query_for
+
+log = logging.getLogger("domwatch.whois")
+
+MAX_ANSWER = 1 << 20  # real answers are a few KiB; anything past 1 MiB is not a WHOIS answer
+TRAIL_CHARS = 64 * 1024
+WHOIS_PORT = 43
+
+
+class WhoisError(Exception):
+    """One WHOIS exchange failed; the message is one line for the report."""
+
+
+def decode(raw: bytes) -> str:
+    """Text of an answer: UTF-8 when it is, Latin-1 otherwise (which never fails)."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def is_private(address: str) -> bool:
+    """Loopback, private, link-local or otherwise not globally routable."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    return not ip.is_global
+
+
+async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
+    """Send one query line and read the answer to EOF, within ``timeout`` in all."""
+    deadline = time.monotonic() + timeout
+
+    async def exchange() -> bytes:
+        reader, writer = await asyncio.open_connection(address, port)
+        try:
+            writer.write(query.encode("utf-8") + b"\r\n")
+            await writer.drain()
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_ANSWER:
+                    raise WhoisError(f"answer larger than {MAX_ANSWER // 1024} KiB, cut off")
+            return b"".join(chunks)
+        finally:
+            writer.close()
+
+    try:
+        return await asyncio.wait_for(exchange(), max(deadline - time.monotonic(), 0.01))
+    except asyncio.TimeoutError:
+        raise WhoisError(f"no complete answer within {timeout:g} s") from None
+    except ConnectionRefusedError:
+        raise WhoisError("connection refused") from None
+    except OSError as exc:
+        raise WhoisError(f"network error: {exc.strerror or exc}") from None
+
+
+@dataclass
+class WhoisSource:
+    """Asks the registry's WHOIS server, and the registrar's for thin registries."""
+
+    settings: Settings
+    limits: Limits = field(default_factory=Limits)
+    _referrals: dict[str, asyncio.Task[Endpoint | None]] = field(default_factory=dict)
+    iana_trail: dict[str, Exchange] = field(default_factory=dict)
+
+    async def server_for(self, tld: str) -> Endpoint | None:
+        """The WHOIS server of ``tld``: settings, then the built-in table, then IANA (once)."""
+        override = self.settings.whois_servers.get(tld)
+        if override is not None:
+            return override
+        host = builtin_server(tld)
+        if host is not None:
+            return Endpoint(host)
+        task = self._referrals.get(tld)
+        if task is None:
+            task = asyncio.ensure_future(self._ask_iana(tld))
+            self._referrals[tld] = task
+        return await asyncio.shield(task)
+
+    async def _ask_iana(self, tld: str) -> Endpoint | None:
+        iana = self.settings.whois_iana
+        try:
+            raw = await self._ask(iana, tld)
+        except WhoisError as exc:
+            self.iana_trail[tld] = Exchange(_server_name(iana), tld, "", f"failed: {exc}")
+            return None
+        text = decode(raw)
+        server = _iana_whois(text)
+        note = f"refers to {server}" if server else "no WHOIS server for this TLD"
+        self.iana_trail[tld] = Exchange(_server_name(iana), tld, text[:TRAIL_CHARS], note)
+        return parse_endpoint(server) if server else None
+
+    async def _ask(self, server: Endpoint, query: str) -> bytes:
+        port = server.port or WHOIS_PORT
+        key = f"{server.host}:{port}"
+        async with self.limits.for_server(key).slot():
+            address = await self._address(server.host, port)
+            log.debug("whois %r -> %s (%s)", query, key, address)
+            return await fetch(address, port, query, self.settings.timeout)
+
+    async def _address(self, host: str, port: int) -> str:
+        try:
+            ipaddress.ip_address(host)
+            return host
+        except ValueError:
+            pass
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await asyncio.wait_for(
+                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.settings.timeout
+            )
+        except (socket.gaierror, asyncio.TimeoutError, OSError) as exc:
+            raise WhoisError(f"cannot resolve {host}: {exc}") from None
+        if not infos:
+            raise WhoisError(f"cannot resolve {host}")
+        return str(infos[0][4][0])
+
+    async def lookup(self, domain: str) -> Lookup:
+        """Registration of ``domain`` (A-label registrable name) as WHOIS tells it."""
+        tld = domain.rsplit(".", 1)[-1]
+        trail: list[Exchange] = []
+        server = await self.server_for(tld)
+        if tld in self.iana_trail:
+            trail.append(self.iana_trail[tld])
+        if server is None:
+            return Lookup("unsupported", reason=f"no WHOIS server known for .{tld}", trail=trail)
+        result = await self._query_parsed(server, domain, trail)
+        if result is None:
+            return Lookup("failed", reason=trail[-1].note, trail=trail)
+        parsed, rate_retries = result
+        if parsed.outcome != "registered":
+            outcome = parsed.outcome
+            return Lookup(outcome, reason=parsed.reason, trail=trail, throttled=rate_retries)
+        registrar_expires = None
+        referral = parsed.referral and parse_endpoint(parsed.referral)
+        if referral and referral.host.lower() != server.host.lower():
+            registrar_expires = await self._registrar_date(server, referral, domain, trail)
+        registration = Registration(
+            source="whois",
+            server=_server_name(server),
+            registrar=parsed.registrar,
+            expires=parsed.expires,
+            registrar_expires=(
+                registrar_expires
+                if registrar_expires is not None and registrar_expires != parsed.expires
+                else None
+            ),
+            statuses=parsed.statuses,
+            nameservers=parsed.nameservers,
+            expiry_published=parsed.expiry_published,
+        )
+        if parsed.expires is None and parsed.expiry_published:
+            return Lookup(
+                "unparsed",
+                registration=registration,
+                reason=parsed.reason or "no expiry date found in the answer",
+                trail=trail,
+            )
+        return Lookup("registered", registration=registration, trail=trail)
+
+    async def _query_parsed(
+        self, server: Endpoint, domain: str, trail: list[Exchange]
+    ) -> tuple[WhoisParse, int] | None:
+        """Ask ``server`` about ``domain``; a timeout or rate limit is retried within budget."""
+        query = query_for(server.host, domain)
+        budget_end = time.monotonic() + 3 * self.settings.timeout
+        throttled = 0
+        delay = 1.0
+        for _attempt in range(4):
+            try:
+                raw = await self._ask(server, query)
+            except WhoisError as exc:
+                trail.append(Exchange(_server_name(server), query, "", f"failed: {exc}"))
+                if "refused" in str(exc) or time.monotonic() + delay > budget_end:
+                    return None
+                await asyncio.sleep(delay)
+                delay *= 2
+                continue
+            text = decode(raw)
+            parsed = await asyncio.to_thread(parse_whois, domain, text)
+            trail.append(Exchange(_server_name(server), query, text[:TRAIL_CHARS], _note(parsed)))
+            if parsed.outcome != "rate_limited":
+                return parsed, throttled
+            throttled += 1
+            port = server.port or WHOIS_PORT
+            self.limits.for_server(f"{server.host}:{port}").back_off(delay)
+            if time.monotonic() + delay > budget_end:
+                return parsed, throttled
+            await asyncio.sleep(delay)
+            delay *= 2
+        return (parsed, throttled) if trail and trail[-1].answer else None
+
+    async def _registrar_date(
+        self, registry: Endpoint, referral: Endpoint, domain: str, trail: list[Exchange]
+    ) -> datetime | None:
+        """The registrar's expiry from a thin registry's referral (None when unavailable)."""
+        if not self.settings.allow_private and await self._leads_private(registry, referral):
+            trail.append(
+                Exchange(
+                    _server_name(referral), domain, "", "refused: referral from a public server "
+                    "to a private address (set settings.network.allow_private)"
+                )
+            )
+            return None
+        try:
+            raw = await self._ask(referral, query_for(referral.host, domain))
+        except WhoisError as exc:
+            trail.append(Exchange(_server_name(referral), domain, "", f"failed: {exc}"))
+            return None
+        text = decode(raw)
+        parsed = await asyncio.to_thread(parse_whois, domain, text)
+        trail.append(Exchange(_server_name(referral), domain, text[:TRAIL_CHARS], _note(parsed)))
+        return parsed.expires
+
+    async def _leads_private(self, referrer: Endpoint, target: Endpoint) -> bool:
+        # A public server must not steer us into private address space (SSRF); a registry that
+        # is itself private (an intranet mirror, the lab) may refer within it.
+        try:
+            source = await self._address(referrer.host, referrer.port or WHOIS_PORT)
+            dest = await self._address(target.host, target.port or WHOIS_PORT)
+        except WhoisError:
+            return False
+        return is_private(dest) and not is_private(source)
+
+
+def parse_endpoint(text: str) -> Endpoint | None:
+    """``host`` or ``host:port`` as a registry writes it (a URL scheme is tolerated)."""
+    value = text.strip().split()[0] if text.strip() else ""
+    for prefix in ("whois://", "rwhois://", "http://", "https://"):
+        if value.lower().startswith(prefix):
+            value = value[len(prefix) :]
+    value = value.strip("/")
+    if not value:
+        return None
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = rest.lstrip(":")
+        return Endpoint(host, int(port)) if port.isdigit() else Endpoint(host)
+    host, sep, port = value.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return Endpoint(host.lower(), int(port))
+    return Endpoint(value.lower())
+
+
+def _iana_whois(text: str) -> str | None:
+    """The ``whois:`` (or ``refer:``) line of an IANA TLD answer."""
+    found: dict[str, str] = {}
+    for line in text[:65536].splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip().lower()
+        if sep and key in ("whois", "refer") and value.strip():
+            found.setdefault(key, value.strip())
+    return found.get("whois") or found.get("refer")
+
+
+def _server_name(server: Endpoint) -> str:
+    return str(Endpoint(server.host, server.port or WHOIS_PORT))
+
+
+def _note(parsed: WhoisParse) -> str:
+    if parsed.outcome == "registered":
+        expiry = parsed.expires.date().isoformat() if parsed.expires else "none published"
+        return f"registered; expiry {expiry}"
+    return f"{parsed.outcome.replace('_', ' ')}: {parsed.reason}".rstrip(": ")
