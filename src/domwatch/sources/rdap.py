@@ -1,0 +1,457 @@
+"""Registration data over RDAP (RFC 9082/9083): the registry first, then a thin one's registrar.
+
+The registry's ``expiration`` event is *the* expiry. A thin registry (Verisign's .com/.net)
+links to the registrar's own RDAP record with ``rel: related``; that is followed for the
+registrar's view, whose date is shown beside the registry's only when it differs, and whose
+failures (a 404 included) never undo the registry's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from domwatch.config import Settings
+from domwatch.model import Registration
+from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
+from domwatch.net.limits import Limits
+from domwatch.sources.base import Exchange, Lookup
+from domwatch.sources.rdap_bootstrap import Bootstrap
+
+ACCEPT = "application/rdap+json, application/json;q=0.9"  # rdap.nic.fr once refused rdap+json alone
+TRAIL_BODY = 64 * 1024  # what ``domwatch lookup`` shows of each answer
+BUDGET_FACTOR = 3  # one domain may take this many ``settings.timeout`` in all
+MAX_ATTEMPTS = 4  # per URL, rate-limit waits and one transport retry included
+
+# RFC 8056 §2 maps every EPP status to an RDAP one; this is the way back.
+_RDAP_TO_EPP = {
+    "active": "ok",
+    "inactive": "inactive",
+    "add period": "addPeriod",
+    "auto renew period": "autoRenewPeriod",
+    "client delete prohibited": "clientDeleteProhibited",
+    "client hold": "clientHold",
+    "client renew prohibited": "clientRenewProhibited",
+    "client transfer prohibited": "clientTransferProhibited",
+    "client update prohibited": "clientUpdateProhibited",
+    "pending create": "pendingCreate",
+    "pending delete": "pendingDelete",
+    "pending renew": "pendingRenew",
+    "pending restore": "pendingRestore",
+    "pending transfer": "pendingTransfer",
+    "pending update": "pendingUpdate",
+    "redemption period": "redemptionPeriod",
+    "renew period": "renewPeriod",
+    "server delete prohibited": "serverDeleteProhibited",
+    "server renew prohibited": "serverRenewProhibited",
+    "server transfer prohibited": "serverTransferProhibited",
+    "server update prohibited": "serverUpdateProhibited",
+    "server hold": "serverHold",
+    "transfer period": "transferPeriod",
+}
+
+_DATE = re.compile(
+    r"""^\s*(\d{4})-(\d{2})-(\d{2})
+        (?:[Tt\ ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?
+        \s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$""",
+    re.VERBOSE | re.IGNORECASE,
+)
+
+
+def parse_rdap_date(text: object) -> datetime | None:
+    """An RDAP ``eventDate`` as aware UTC; ``None`` when it cannot be read.
+
+    RFC 9083 asks for RFC 3339, but servers also send ``+0000``, any number of fractional
+    digits, a space instead of ``T``, or no zone at all (read as UTC: that is what the
+    registries doing it mean, and a few hours do not matter for days-left).
+    """
+    if not isinstance(text, str):
+        return None
+    match = _DATE.match(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if zone and zone.upper() != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+    try:
+        moment = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            micro,
+            tzinfo=timezone(offset),
+        )
+    except ValueError:
+        return None
+    return moment.astimezone(timezone.utc)
+
+
+def epp_status(rdap_status: str) -> str:
+    """The EPP code for an RDAP status (``client hold`` → ``clientHold``)."""
+    text = rdap_status.strip()
+    # Some servers append the ICANN explainer URL, as WHOIS does ("clientHold https://...").
+    text = text.split(" http", 1)[0].strip()
+    known = _RDAP_TO_EPP.get(text.lower())
+    if known is not None:
+        return known
+    if " " not in text:
+        return text  # already an EPP code, or a registry's own word
+    first, *rest = text.lower().split()
+    return first + "".join(word.capitalize() for word in rest)
+
+
+@dataclass
+class RdapDomain:
+    """What one RDAP domain object says, read leniently."""
+
+    expires: datetime | None = None
+    registrar_expires: datetime | None = None  # a "registrar expiration" event
+    registrar: str | None = None
+    statuses: tuple[str, ...] = ()
+    nameservers: tuple[str, ...] = ()
+    related: list[str] = field(default_factory=list)  # the registrar's RDAP record, if linked
+
+
+def parse_domain(doc: dict[str, Any]) -> RdapDomain:
+    """Read events, registrar, statuses, name servers and ``related`` links from an answer."""
+    out = RdapDomain()
+    for event in _dicts(doc.get("events")):
+        action = str(event.get("eventAction", "")).strip().lower()
+        when = parse_rdap_date(event.get("eventDate"))
+        if when is None:
+            continue
+        if action == "expiration" and out.expires is None:
+            out.expires = when
+        elif action == "registrar expiration" and out.registrar_expires is None:
+            out.registrar_expires = when
+    out.registrar = _registrar_name(doc)
+    out.statuses = tuple(
+        dict.fromkeys(epp_status(s) for s in _list(doc.get("status")) if isinstance(s, str))
+    )
+    names = []
+    for ns in _dicts(doc.get("nameservers")):
+        name = ns.get("ldhName") or ns.get("unicodeName")
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip().rstrip(".").lower())
+    out.nameservers = tuple(dict.fromkeys(names))
+    self_links = {
+        link.get("href") for link in _dicts(doc.get("links")) if link.get("rel") == "self"
+    }
+    for link in _dicts(doc.get("links")):
+        href = link.get("href")
+        if link.get("rel") != "related" or not isinstance(href, str) or href in self_links:
+            continue
+        kind = str(link.get("type", "")).lower()
+        # Only links to RDAP data: registries also put web pages and terms under "related".
+        if "rdap" in kind or "/domain/" in href:
+            out.related.append(href)
+    return out
+
+
+def _registrar_name(doc: dict[str, Any]) -> str | None:
+    for entity in _entities(doc):
+        roles = {str(r).lower() for r in _list(entity.get("roles"))}
+        if "registrar" not in roles:
+            continue
+        name = _vcard_fn(entity.get("vcardArray"))
+        if name:
+            return name
+        handle = entity.get("handle")
+        if isinstance(handle, str) and handle.strip():
+            return handle.strip()
+        for pid in _dicts(entity.get("publicIds")):
+            ident = pid.get("identifier")
+            if ident:
+                return f"{pid.get('type', 'ID')} {ident}"
+    return None
+
+
+def _entities(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Entities at every depth, outer ones first (a registrar may sit inside another)."""
+    found: list[dict[str, Any]] = []
+    queue = _dicts(doc.get("entities"))
+    while queue:
+        entity = queue.pop(0)
+        found.append(entity)
+        queue.extend(_dicts(entity.get("entities")))
+    return found
+
+
+def _vcard_fn(vcard: object) -> str | None:
+    if not (isinstance(vcard, list) and len(vcard) >= 2 and isinstance(vcard[1], list)):
+        return None
+    for prop in vcard[1]:
+        if isinstance(prop, list) and len(prop) >= 4 and str(prop[0]).lower() == "fn":
+            value = prop[3]
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+    return None
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dicts(value: object) -> list[dict[str, Any]]:
+    return [v for v in _list(value) if isinstance(v, dict)]
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - now)
+
+
+def domain_url(base: str, domain: str) -> str:
+    """``BASE/domain/NAME`` whether or not the base URL ends in a slash."""
+    return base.rstrip("/") + "/domain/" + domain
+
+
+@dataclass
+class _Answer:
+    """The end of asking one URL: a response, or why there is none."""
+
+    response: HttpResponse | None = None
+    outcome: str = ""  # "" when response is set, else "failed" or "rate_limited"
+    reason: str = ""
+
+
+class RdapSource:
+    """Looks domains up over RDAP; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bootstrap: Bootstrap,
+        client: HttpClient,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
+        self.settings = settings
+        self.bootstrap = bootstrap
+        self.client = client
+        self.limits = limits
+
+    async def lookup(self, domain: str) -> Lookup:
+        """The registration of ``domain`` (A-label registrable name) as RDAP tells it."""
+        domain = domain.lower().rstrip(".")
+        tld = domain.rsplit(".", 1)[-1]
+        bases = self.bootstrap.base_urls(tld)
+        if not bases:
+            return Lookup("unsupported", reason=f"no RDAP server known for .{tld}")
+        result = Lookup("failed")
+        deadline = time.monotonic() + BUDGET_FACTOR * self.settings.timeout
+        failures: list[str] = []
+        for base in bases:
+            answer = await self._ask(domain_url(base, domain), domain, result, deadline)
+            if answer.response is None:
+                failures.append(answer.reason)
+                result.outcome = "rate_limited" if answer.outcome == "rate_limited" else "failed"
+                continue  # another server of the same registry may do better
+            done = await self._conclude(answer.response, base, domain, tld, result, deadline)
+            if done:
+                return result
+            failures.append(result.reason)
+        result.reason = "; ".join(f for f in failures if f) or "RDAP lookup failed"
+        return result
+
+    async def _conclude(
+        self,
+        response: HttpResponse,
+        base: str,
+        domain: str,
+        tld: str,
+        result: Lookup,
+        deadline: float,
+    ) -> bool:
+        """Set ``result`` from the registry's answer; False to try the next base URL."""
+        doc, problem = _json_object(response)
+        status = response.status
+        if status == 200 and doc is not None and isinstance(doc.get("errorCode"), int):
+            status = doc["errorCode"]  # some servers wrap an error in a 200
+        if status == 404:
+            result.outcome, result.reason = "not_found", f"{response.url}: registry says 404"
+            return True
+        if status != 200:
+            result.outcome, result.reason = "failed", f"{response.url}: HTTP {status}"
+            return False
+        if doc is None:
+            result.outcome, result.reason = "failed", f"{response.url}: {problem}"
+            return False
+        registry = parse_domain(doc)
+        registrar: RdapDomain | None = None
+        if registry.related:
+            registrar = await self._follow_related(
+                response.url, registry.related[0], domain, result, deadline
+            )
+        return self._finish(registry, registrar, base, tld, response.url, result)
+
+    def _finish(
+        self,
+        registry: RdapDomain,
+        registrar: RdapDomain | None,
+        base: str,
+        tld: str,
+        url: str,
+        result: Lookup,
+    ) -> bool:
+        expires = registry.expires
+        theirs = None
+        if registrar is not None:
+            theirs = registrar.registrar_expires or registrar.expires
+        theirs = theirs or registry.registrar_expires
+        published = True
+        if expires is None:
+            if not self.bootstrap.publishes_expiry(tld):
+                published = False
+            elif theirs is not None:
+                # The registry gave none this time; the registrar's date is the best there is.
+                expires, theirs = theirs, None
+            else:
+                result.outcome = "unparsed"
+                result.reason = f"{url}: no expiration event in the registry's answer"
+                return True
+        nameservers = registry.nameservers or (registrar.nameservers if registrar else ())
+        result.outcome = "registered"
+        result.reason = ""
+        result.registration = Registration(
+            source="rdap",
+            server=base,
+            registrar=registry.registrar or (registrar.registrar if registrar else None),
+            expires=expires,
+            registrar_expires=theirs if theirs is not None and theirs != expires else None,
+            statuses=registry.statuses,
+            nameservers=nameservers,
+            expiry_published=published,
+            fetched=datetime.now(timezone.utc),
+        )
+        return True
+
+    async def _follow_related(
+        self, referrer: str, href: str, domain: str, result: Lookup, deadline: float
+    ) -> RdapDomain | None:
+        """The registrar's view, or None: nothing it says or fails to say is fatal."""
+        if urlsplit(href).scheme != "https":
+            result.trail.append(Exchange(href, domain, "", "skipped: registrar link is not HTTPS"))
+            return None
+        try:
+            await self.client.check_referral(referrer, href)
+        except HttpError as exc:
+            result.trail.append(Exchange(href, domain, "", f"skipped: {exc}"))
+            return None
+        answer = await self._ask(href, domain, result, deadline, retries=False)
+        if answer.response is None:
+            return None
+        doc, _ = _json_object(answer.response)
+        if answer.response.status != 200 or doc is None:
+            return None  # a registrar 404 or error: the registry's answer stands
+        return parse_domain(doc)
+
+    async def _ask(
+        self, url: str, domain: str, result: Lookup, deadline: float, *, retries: bool = True
+    ) -> _Answer:
+        """GET ``url``, waiting out rate limits and one transport failure within the budget."""
+        last = "no attempt made"
+        for _attempt in range(MAX_ATTEMPTS):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return _Answer(outcome="failed", reason=f"{url}: time budget spent ({last})")
+            try:
+                response = await asyncio.wait_for(self._get(url), timeout=remaining)
+            except (HttpError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, asyncio.TimeoutError):
+                    exc = HttpTimeout(f"{url}: time budget spent")
+                last = str(exc)
+                result.trail.append(Exchange(url, domain, "", f"error: {exc}"))
+                # One more try after a timeout or reset, if a whole timeout still fits; policy
+                # refusals and oversized answers would only repeat themselves.
+                transient = isinstance(exc, HttpTimeout) or type(exc) is HttpError
+                left = deadline - time.monotonic()
+                if retries and transient and _attempt == 0 and left > self.settings.timeout:
+                    result.retried += 1
+                    continue
+                return _Answer(outcome="failed", reason=last)
+            self._record(response, domain, result)
+            if response.status != 429:
+                return _Answer(response=response)
+            result.throttled += 1
+            wait = parse_retry_after(response.header("retry-after"), time.time())
+            if wait is None:
+                wait = float(2**_attempt)  # no hint: back off 1, 2, 4 s
+            self._back_off(url, wait)
+            if not retries or time.monotonic() + wait >= deadline:
+                return _Answer(
+                    outcome="rate_limited",
+                    reason=f"{url}: rate limited (Retry-After {wait:g} s exceeds the time budget)",
+                )
+            await asyncio.sleep(wait)
+            result.retried += 1
+            last = "rate limited"
+        return _Answer(outcome="rate_limited", reason=f"{url}: still rate limited after retries")
+
+    async def _get(self, url: str) -> HttpResponse:
+        if self.limits is None:
+            return await self.client.get(url, headers={"Accept": ACCEPT})
+        async with self.limits.for_server(_server_key(url)).slot():
+            return await self.client.get(url, headers={"Accept": ACCEPT})
+
+    def _back_off(self, url: str, wait: float) -> None:
+        if self.limits is not None:
+            self.limits.for_server(_server_key(url)).back_off(wait)
+
+    @staticmethod
+    def _record(response: HttpResponse, domain: str, result: Lookup) -> None:
+        for hop in [*response.history, response]:
+            note = f"HTTP {hop.status}"
+            location = hop.header("location")
+            if hop is not response and location:
+                note += f" → {location}"
+            text = hop.body[:TRAIL_BODY].decode("utf-8", "replace")
+            if len(hop.body) > TRAIL_BODY:
+                note += f" (answer cut to {TRAIL_BODY} of {len(hop.body)} bytes)"
+            result.trail.append(Exchange(hop.url, domain, text, note))
+
+
+def _server_key(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def _json_object(response: HttpResponse) -> tuple[dict[str, Any] | None, str]:
+    """The answer as a JSON object, or None and why not."""
+    if not response.body.strip():
+        return None, "empty answer"
+    try:
+        doc = json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        kind = response.header("content-type") or "unknown type"
+        return None, f"answer is not JSON ({kind})"
+    if not isinstance(doc, dict):
+        return None, "answer is JSON but not an object"
+    return doc, ""

@@ -1,0 +1,254 @@
+"""Which RDAP server answers for a TLD: IANA's bootstrap file (RFC 9224) plus what it lacks.
+
+Three layers, asked in order: the operator's ``[settings.rdap] servers``, IANA's file (the copy
+bundled in the package, or a newer one refreshed into the cache at most once a day), and the
+bundled overlay of ccTLD registries that run RDAP without being listed by IANA (.de, .ch,
+.io, ...). A refresh that fails never costs the run: the best copy at hand is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from domwatch.config import Settings
+from domwatch.net.http import HttpClient, HttpError
+
+log = logging.getLogger(__name__)
+
+IANA_BOOTSTRAP = "https://data.iana.org/rdap/dns.json"
+CACHE_NAME = "rdap-dns.json"
+REFRESH_INTERVAL = 24 * 3600.0  # IANA updates the file a few times a month at most
+_ATTEMPT_SUFFIX = ".attempt"  # touched on every refresh try, so failures are not retried hourly
+
+
+class BootstrapError(ValueError):
+    """A bootstrap file that is not RFC 9224 JSON."""
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    """TLD → RDAP base URLs, with where the IANA part came from."""
+
+    publication: str  # IANA's publication stamp of the file in use
+    services: dict[str, tuple[str, ...]]  # from IANA's file
+    overlay: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unpublished_expiry: frozenset[str] = frozenset()
+    origin: str = "bundled"  # "bundled", "cache" or the refresh source
+
+    def base_urls(self, tld: str) -> list[str]:
+        """Base URLs for ``tld`` (A-label): overrides, then IANA, then the overlay.
+
+        HTTPS URLs come first in each layer (RFC 9224 §3 tells clients to prefer them).
+        """
+        key = tld.lower().rstrip(".")
+        out: list[str] = []
+        for layer in (self.overrides, self.services, self.overlay):
+            for url in _https_first(layer.get(key, ())):
+                if url not in out:
+                    out.append(url)
+        return out
+
+    def publishes_expiry(self, tld: str) -> bool:
+        """False for registries known to publish no expiry date at all (DENIC, SWITCH...)."""
+        return tld.lower().rstrip(".") not in self.unpublished_expiry
+
+    def with_overrides(self, servers: dict[str, str]) -> Bootstrap:
+        """A copy with the operator's per-TLD base URLs in front."""
+        overrides: dict[str, tuple[str, ...]] = {
+            k.lower().rstrip("."): (_with_slash(v),) for k, v in servers.items()
+        }
+        return Bootstrap(
+            publication=self.publication,
+            services=self.services,
+            overlay=self.overlay,
+            overrides=overrides,
+            unpublished_expiry=self.unpublished_expiry,
+            origin=self.origin,
+        )
+
+
+def parse_bootstrap(raw: bytes | str) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """``(publication, {tld: base URLs})`` from an RFC 9224 DNS bootstrap document."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BootstrapError(f"not JSON: {exc}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
+        raise BootstrapError("no 'services' array")
+    publication = doc.get("publication")
+    if not isinstance(publication, str):
+        raise BootstrapError("no 'publication' string")
+    services = _services(doc["services"])
+    if not services:
+        raise BootstrapError("'services' names no TLD")
+    return publication, services
+
+
+def _services(entries: list[Any]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for entry in entries:
+        if not (isinstance(entry, list) and len(entry) >= 2):
+            raise BootstrapError(f"malformed service entry: {entry!r:.80}")
+        tlds, urls = entry[0], entry[1]
+        if not (isinstance(tlds, list) and isinstance(urls, list)):
+            raise BootstrapError(f"malformed service entry: {entry!r:.80}")
+        bases = tuple(
+            _with_slash(u) for u in urls if isinstance(u, str) and u.startswith(("https:", "http:"))
+        )
+        for tld in tlds:
+            if isinstance(tld, str) and bases:
+                out[tld.lower().rstrip(".")] = bases
+    return out
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def _https_first(urls: tuple[str, ...]) -> list[str]:
+    return sorted(urls, key=lambda u: not u.startswith("https:"))
+
+
+def _data(name: str) -> bytes:
+    return resources.files("domwatch").joinpath("data").joinpath(name).read_bytes()
+
+
+def load_bundled() -> Bootstrap:
+    """The snapshot of IANA's file and the overlay shipped in the package."""
+    publication, services = parse_bootstrap(_data("rdap-dns.json"))
+    overlay_doc = json.loads(_data("rdap-overlay.json"))
+    return Bootstrap(
+        publication=publication,
+        services=services,
+        overlay=_services(overlay_doc["services"]),
+        unpublished_expiry=frozenset(overlay_doc.get("unpublished_expiry", ())),
+        origin="bundled",
+    )
+
+
+async def load_bootstrap(
+    settings: Settings, client: HttpClient, *, now: float | None = None
+) -> Bootstrap:
+    """The bootstrap for this run, refreshed into the cache when the cached copy is a day old.
+
+    ``settings.rdap_bootstrap`` (default: IANA's URL) is a URL or a file path. With the cache
+    off no URL is fetched (the bundled copy is used) but a local file is still read. For IANA's
+    file the newer (by its ``publication`` stamp) of the bundled and the cached copy wins, so
+    that a package upgrade is not shadowed by an old cache; a file the operator named wins
+    whatever its date.
+    """
+    bundled = load_bundled()
+    explicit = settings.rdap_bootstrap is not None
+    source = settings.rdap_bootstrap or IANA_BOOTSTRAP
+    loaded: Bootstrap | None = None
+    if settings.cache:
+        cache_dir = settings.cache_dir or Path(platformdirs.user_cache_dir("domwatch"))
+        when = time.time() if now is None else now
+        loaded = await _cached_or_refreshed(source, cache_dir / CACHE_NAME, client, when)
+    elif explicit and not _is_url(source):
+        try:
+            loaded = _from_raw(await _fetch(source, client), origin=source)
+        except (OSError, HttpError, BootstrapError) as exc:
+            log.warning("RDAP bootstrap %s unusable: %s; using the bundled copy", source, exc)
+    chosen = bundled
+    if loaded is not None and (explicit or loaded.publication >= bundled.publication):
+        chosen = Bootstrap(
+            publication=loaded.publication,
+            services=loaded.services,
+            overlay=bundled.overlay,
+            unpublished_expiry=bundled.unpublished_expiry,
+            origin=loaded.origin,
+        )
+    return chosen.with_overrides(settings.rdap_servers) if settings.rdap_servers else chosen
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("https://", "http://"))
+
+
+def _from_raw(raw: bytes, origin: str) -> Bootstrap:
+    publication, services = parse_bootstrap(raw)
+    return Bootstrap(publication=publication, services=services, origin=origin)
+
+
+async def _cached_or_refreshed(
+    source: str, path: Path, client: HttpClient, now: float
+) -> Bootstrap | None:
+    cached = _read_cached(path)
+    attempt = path.with_name(path.name + _ATTEMPT_SUFFIX)
+    last_try = _mtime(attempt)
+    if last_try is not None and now - last_try < REFRESH_INTERVAL and last_try <= now:
+        return cached
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        attempt.touch()
+        os.utime(attempt, (now, now))
+    except OSError as exc:  # an unwritable cache would make us refresh on every run
+        log.warning("RDAP bootstrap cache %s unusable (%s); using the bundled copy", path, exc)
+        return cached
+    try:
+        raw = await _fetch(source, client)
+        publication, services = parse_bootstrap(raw)
+    except (OSError, HttpError, BootstrapError) as exc:
+        log.warning("RDAP bootstrap refresh from %s failed: %s", source, exc)
+        return cached
+    try:
+        _write_atomically(path, raw)
+    except OSError as exc:
+        log.warning("could not cache the RDAP bootstrap in %s: %s", path, exc)
+    return Bootstrap(publication=publication, services=services, origin=source)
+
+
+async def _fetch(source: str, client: HttpClient) -> bytes:
+    if _is_url(source):
+        response = await client.get(source, headers={"Accept": "application/json"})
+        if response.status != 200:
+            raise HttpError(f"{source}: HTTP {response.status}")
+        return response.body
+    path = Path(source[len("file://") :] if source.startswith("file://") else source)
+    return path.expanduser().read_bytes()
+
+
+def _read_cached(path: Path) -> Bootstrap | None:
+    try:
+        publication, services = parse_bootstrap(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, BootstrapError) as exc:
+        log.warning("ignoring the cached RDAP bootstrap %s: %s", path, exc)
+        return None
+    return Bootstrap(publication=publication, services=services, origin="cache")
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    # A reader (another domwatch run) sees the old file or the new one, never half of one.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
