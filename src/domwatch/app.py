@@ -9,11 +9,14 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from domwatch.config import Config, ConfigError, load_config
+from domwatch.config import Config, ConfigError, Settings, load_config
 from domwatch.model import Report, Status
 from domwatch.report import RenderOptions, render, write_atomically
+
+if TYPE_CHECKING:
+    from domwatch.state import State
 
 Fail = Callable[[str], NoReturn]
 
@@ -45,6 +48,11 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
     settings = config.settings
     _setup_logging(settings.verbose)
     report = asyncio.run(_run_with_progress(config))
+    state = _load_state(settings) if settings.state else None
+    if state is not None:
+        from domwatch.state import apply
+
+        apply(state[0], report)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
@@ -59,7 +67,22 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
         if text:
             sys.stdout.write(text)
             sys.stdout.flush()
+    if state is not None:
+        # After the report is out: a state file that cannot be written costs no report.
+        try:
+            state[0].save(state[1])
+        except OSError as exc:
+            logging.getLogger("domwatch").warning(
+                "cannot write the state file %s: %s", state[1], exc.strerror or exc
+            )
     return exit_status(report, settings.fail_on)
+
+
+def _load_state(settings: Settings) -> tuple[State, Path]:
+    from domwatch.state import State, default_path
+
+    path = settings.state_path or default_path()
+    return State.load(path), path
 
 
 async def _run_with_progress(config: Config) -> Report:

@@ -99,6 +99,34 @@ def lookup(domain: str, config_path: str | None, **options: Any) -> int:
     return run_lookup(domain, config_path, _given(**options), fail=_fail)
 
 
+@cli.command()
+@click.argument("path", required=False, default="domwatch.toml", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(path: str, force: bool) -> int:
+    """Write a commented starter domain file (never overwrites without --force)."""
+    from pathlib import Path
+
+    from domwatch.starter import write_starter
+
+    try:
+        write_starter(Path(path), force=force)
+    except FileExistsError:
+        _fail(f"{path}: already exists (use --force to overwrite)")
+    except OSError as exc:
+        _fail(f"{path}: cannot write: {exc.strerror or exc}")
+    click.echo(f"wrote {path}; edit it, then run: domwatch check {path}", err=True)
+    return 0
+
+
+@cli.command()
+@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github")
+def demo(fmt: str | None) -> int:
+    """Check a simulated world of domains served on this machine (works offline)."""
+    from domwatch.lab.demo import run_demo
+
+    return run_demo(_given(format=fmt))
+
+
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

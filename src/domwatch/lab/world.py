@@ -33,6 +33,12 @@ class Site:
     records: str = ""  # extra zone lines, relative to the domain
     whois: WhoisBehaviour | None = None
     whois_text: str | None = None  # a registry answer written out in full
+    nameservers: Sequence[str] = ()  # as the registry lists them; default ns1.<name>
+
+    @property
+    def ns(self) -> list[str]:
+        """The name servers the registry lists."""
+        return list(self.nameservers) or [f"ns1.{self.name}"]
 
     def expires(self, now: datetime) -> datetime | None:
         """The expiry instant the registry publishes."""
@@ -67,9 +73,7 @@ class World:
             if site.dns is not None:
                 behaviours[site.name] = site.dns
                 behaviours[f"*.{site.name}"] = site.dns
-        self.dns = lab.add(
-            DnsServer(self.zones(), behaviours=behaviours, latency=self.dns_latency)
-        )
+        self.dns = lab.add(DnsServer(self.zones(), behaviours=behaviours, latency=self.dns_latency))
         for tld in self.tlds:
             sites = [s for s in self.sites if s.name.endswith("." + tld)]
             answers = {s.name: self.registry_answer(s) for s in sites if s.registered}
@@ -83,7 +87,9 @@ class World:
                     behaviours=behaviours_w,
                 )
             )
-        referrals = {tld: iana_answer(tld, server.address) for tld, server in self.registries.items()}
+        referrals = {
+            tld: iana_answer(tld, server.address) for tld, server in self.registries.items()
+        }
         self.iana = lab.add(WhoisServer(referrals, default="% This query returned 0 objects.\n"))
         return self
 
@@ -182,13 +188,15 @@ def icann_answer(site: Site, expires: datetime | None) -> str:
     lines += [f"   Registrar: {site.registrar}", "   Registrar IANA ID: 9999"]
     for status in site.statuses:
         lines.append(f"   Domain Status: {status} https://icann.org/epp#{status}")
-    lines += [f"   Name Server: NS1.{site.name.upper()}", "   DNSSEC: unsigned"]
+    lines += [f"   Name Server: {ns.upper()}" for ns in site.ns]
+    lines.append("   DNSSEC: unsigned")
     lines.append(">>> Last update of whois database: 2026-11-26T06:00:00Z <<<")
     return "\r\n".join(lines) + "\r\n"
 
 
 def fi_answer(site: Site, expires: datetime | None) -> str:
     """An answer in the layout of whois.fi (Traficom): dotted labels, day-first dates."""
+
     def fi_date(moment: datetime) -> str:
         return f"{moment.day}.{moment.month}.{moment.year} {moment:%H:%M:%S}"
 
@@ -206,7 +214,7 @@ def fi_answer(site: Site, expires: datetime | None) -> str:
         "",
         "Nameservers",
         "",
-        f"nserver............: ns1.{site.name} [OK]",
+        *(f"nserver............: {ns} [OK]" for ns in site.ns),
         "dnssec.............: no",
         "",
         "Registrar",
@@ -223,8 +231,8 @@ def denic_answer(site: Site) -> str:
     """DENIC's public answer: no expiry date, ever."""
     return (
         f"Domain: {site.name}\n"
-        f"Nserver: ns1.{site.name}\n"
-        "Status: connect\n"
+        + "".join(f"Nserver: {ns}\n" for ns in site.ns)
+        + "Status: connect\n"
         "Changed: 2026-01-15T08:00:00+01:00\n"
     )
 
