@@ -50,6 +50,17 @@ def _record_sni(sslobj: object, name: str | None, _ctx: ssl.SSLContext) -> None:
             _SNI[sslobj] = name
 
 
+def watch_sni(ctx: ssl.SSLContext) -> None:
+    """Make a server context remember the SNI name of each handshake (see :func:`sni_of`)."""
+    if ctx.sni_callback is None:
+        ctx.sni_callback = _record_sni
+
+
+def sni_of(sslobj: object | None) -> str | None:
+    """The SNI name the client sent on this connection, when the context is watched."""
+    return _SNI.get(sslobj) if sslobj is not None else None
+
+
 class HttpsServer:
     """Serve ``handler`` over TLS with ``ssl_context`` (``None``: plain HTTP).
 
@@ -85,8 +96,8 @@ class HttpsServer:
 
     async def start(self) -> None:
         """Listen on ``host:port`` (port 0 picks a free one, stored in ``port``)."""
-        if self.ssl_context is not None and self.ssl_context.sni_callback is None:
-            self.ssl_context.sni_callback = _record_sni
+        if self.ssl_context is not None:
+            watch_sni(self.ssl_context)
         if self.ssl_context is None:
             self._server = await asyncio.start_server(self._serve, self.host, self.port)
         else:
@@ -148,8 +159,7 @@ class HttpsServer:
             elif isinstance(event, h11.ConnectionClosed):
                 return None
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in head.headers}
-        sslobj = writer.get_extra_info("ssl_object")
-        host = _SNI.get(sslobj) if sslobj is not None else None
+        host = sni_of(writer.get_extra_info("ssl_object"))
         if host is None and "host" in headers:
             host = _strip_port(headers["host"])
         return Request(

@@ -271,19 +271,23 @@ async def start_tls(
     ctx: ssl.SSLContext,
     *,
     server_hostname: str | None = None,
-    server_side: bool = False,
     timeout: float | None = None,
 ) -> Streams:
-    """Upgrade an open stream pair to TLS in place (STARTTLS), on Python 3.10 too."""
-    if sys.version_info >= (3, 11) and not server_side:
+    """Upgrade an open stream pair to TLS in place (STARTTLS), client or server side.
+
+    The side follows the streams: those handed to an ``asyncio.start_server`` callback are
+    upgraded as the server.
+    """
+    if sys.version_info >= (3, 11):
         await writer.start_tls(ctx, server_hostname=server_hostname, ssl_handshake_timeout=timeout)
         return reader, writer
-    # 3.10 has no StreamWriter.start_tls, and servers need server_side: swap the transport.
+    # 3.10 has no StreamWriter.start_tls: upgrade the transport and swap it in by hand, as
+    # 3.11's StreamWriter.start_tls does.
     loop = asyncio.get_running_loop()
-    transport = writer.transport
-    protocol = transport.get_protocol()
+    protocol = writer.transport.get_protocol()
+    server_side = getattr(protocol, "_client_connected_cb", None) is not None
     new = await loop.start_tls(
-        transport,
+        writer.transport,
         protocol,
         ctx,
         server_side=server_side,
