@@ -163,20 +163,27 @@ def parse_domain(doc: dict[str, Any]) -> RdapDomain:
 
 
 def _registrar_name(doc: dict[str, Any]) -> str | None:
-    for entity in _entities(doc):
-        roles = {str(r).lower() for r in _list(entity.get("roles"))}
-        if "registrar" not in roles:
-            continue
+    registrars = [
+        e for e in _entities(doc) if "registrar" in {str(r).lower() for r in _list(e.get("roles"))}
+    ]
+    # AFNIC lists former registrars too: the "sponsor" (else an active one) is the current one.
+    registrars.sort(
+        key=lambda e: (
+            "sponsor" not in {str(r).lower() for r in _list(e.get("roles"))},
+            "inactive" in {str(s).lower() for s in _list(e.get("status"))},
+        )
+    )
+    for entity in registrars:
         name = _vcard_fn(entity.get("vcardArray"))
         if name:
             return name
-        handle = entity.get("handle")
-        if isinstance(handle, str) and handle.strip():
-            return handle.strip()
         for pid in _dicts(entity.get("publicIds")):
             ident = pid.get("identifier")
             if ident:
                 return f"{pid.get('type', 'ID')} {ident}"
+        handle = entity.get("handle")
+        if isinstance(handle, str) and handle.strip():
+            return handle.strip()
     return None
 
 

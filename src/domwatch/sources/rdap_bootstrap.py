@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -41,9 +42,9 @@ class Bootstrap:
     """TLD → RDAP base URLs, with where the IANA part came from."""
 
     publication: str  # IANA's publication stamp of the file in use
-    services: dict[str, tuple[str, ...]]  # from IANA's file
-    overlay: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    services: Mapping[str, tuple[str, ...]]  # from IANA's file
+    overlay: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    overrides: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     unpublished_expiry: frozenset[str] = frozenset()
     origin: str = "bundled"  # "bundled", "cache" or the refresh source
 
@@ -64,7 +65,7 @@ class Bootstrap:
         """False for registries known to publish no expiry date at all (DENIC, SWITCH...)."""
         return tld.lower().rstrip(".") not in self.unpublished_expiry
 
-    def with_overrides(self, servers: dict[str, str]) -> Bootstrap:
+    def with_overrides(self, servers: Mapping[str, str]) -> Bootstrap:
         """A copy with the operator's per-TLD base URLs in front."""
         overrides: dict[str, tuple[str, ...]] = {
             k.lower().rstrip("."): (_with_slash(v),) for k, v in servers.items()
