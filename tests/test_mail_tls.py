@@ -22,6 +22,7 @@ from domwatch.lab.https_server import SilentServer
 from domwatch.lab.smtp_server import SmtpServer
 from domwatch.model import CheckResult, Domain
 from domwatch.net.resolver import Nameserver, Resolver
+from domwatch.net.tls import start_tls_legacy
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SOON = NOW + timedelta(days=5)
@@ -182,3 +183,23 @@ def test_dns_failure_of_an_mx_host_is_told_as_dns(world: World) -> None:
     result = world.check("broken")
     assert codes(result) == ["dns.servfail"]
     assert world.check("nowhere").findings == []  # mail.mx_unresolvable is the mail check's
+
+
+def test_starttls_upgrade_for_python_3_10(world: World) -> None:
+    # The 3.10 fallback must work wherever it runs: speak SMTP through it by hand.
+    async def talk() -> tuple[str, bytes]:
+        reader, writer = await asyncio.open_connection("127.0.0.2", world.port)
+        await reader.readline()
+        writer.write(b"STARTTLS\r\n")
+        await reader.readline()
+        ctx = ssl.create_default_context(cafile=str(world.bundle))
+        await start_tls_legacy(reader, writer, ctx, server_hostname="mx1.example.test", timeout=2)
+        version = writer.get_extra_info("ssl_object").version()
+        writer.write(b"QUIT\r\n")
+        answer = await reader.readline()
+        writer.close()
+        return version, answer
+
+    version, answer = asyncio.run(talk())
+    assert version.startswith("TLSv1")
+    assert answer == b"221 2.0.0 Bye\r\n"

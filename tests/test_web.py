@@ -20,8 +20,9 @@ from domwatch.config import Settings
 from domwatch.lab import DnsServer, Lab
 from domwatch.lab.ca import LabCA
 from domwatch.lab.https_server import HttpsServer, Response, SilentServer
-from domwatch.model import CheckResult, Domain, Thresholds
+from domwatch.model import CheckResult, Domain, Finding, Severity, Thresholds
 from domwatch.net.resolver import Nameserver, Resolver
+from domwatch.net.tls import CertInfo, TlsInfo, judge, merge
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SOON = NOW + timedelta(days=5)
@@ -326,3 +327,56 @@ def test_target_parsing() -> None:
     assert not target.same_origin("https://shop.example.com/x")
     with pytest.raises(ValueError):
         Target.parse("ftp://example.com/")
+
+
+def _cert(subject: str, not_after: datetime, *sans: str) -> CertInfo:
+    return CertInfo(subject, "CN=Lab Root", NOW - timedelta(days=60), not_after, sans)
+
+
+def test_judge_reads_the_earliest_certificate_of_the_chain() -> None:
+    leaf = _cert("CN=shop.example.test", NOW + timedelta(days=300), "shop.example.test")
+    intermediate = _cert("CN=Lab Intermediate,O=Lab", NOW + timedelta(days=10))
+    info = TlsInfo((leaf, intermediate), trusted=True, hostname_match=True)
+    assert info.days_left(NOW) == 10
+    assert info.to_json(NOW)["subject"] == "CN=shop.example.test"
+    (finding,) = judge(
+        info,
+        host="shop.example.test",
+        where="192.0.2.1",
+        prefix="tls",
+        check="web",
+        thresholds=Thresholds(),
+        now=NOW,
+    )
+    assert (finding.code, finding.severity.value) == ("tls.warning", "warning")
+    assert finding.message == (
+        "certificate chain for shop.example.test (intermediate CN=Lab Intermediate) expires in "
+        f"10 days ({(NOW + timedelta(days=10)).date()}) on 192.0.2.1"
+    )
+
+
+def test_name_coverage_follows_rfc_6125() -> None:
+    cert = _cert("CN=x", NOW, "*.example.test", "exact.other.test", "192.0.2.7")
+    assert cert.covers("www.example.test")
+    assert cert.covers("WWW.Example.Test.")
+    assert not cert.covers("example.test")  # a wildcard needs a label
+    assert not cert.covers("a.b.example.test")  # and covers exactly one
+    assert cert.covers("exact.other.test")
+    assert not cert.covers("other.test")
+    assert cert.covers("192.0.2.7")
+    assert not cert.covers("192.0.2.8")
+    assert not _cert("CN=x", NOW, "*.test").covers("example.test")  # no wildcard for a TLD
+
+
+def test_merge_keeps_one_finding_per_code_and_the_worst_severity() -> None:
+    merged = merge(
+        [
+            Finding("web.http_error", Severity.WARNING, "web", "a answers HTTP 404 on 1"),
+            Finding("tls.expired", Severity.CRITICAL, "web", "x"),
+            Finding("web.http_error", Severity.CRITICAL, "web", "b answers HTTP 503 on 2"),
+        ]
+    )
+    assert [(f.code, f.severity, f.message) for f in merged] == [
+        ("web.http_error", Severity.CRITICAL, "a answers HTTP 404 on 1; b answers HTTP 503 on 2"),
+        ("tls.expired", Severity.CRITICAL, "x"),
+    ]

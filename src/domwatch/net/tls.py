@@ -281,8 +281,23 @@ async def start_tls(
     if sys.version_info >= (3, 11):
         await writer.start_tls(ctx, server_hostname=server_hostname, ssl_handshake_timeout=timeout)
         return reader, writer
-    # 3.10 has no StreamWriter.start_tls: upgrade the transport and swap it in by hand, as
-    # 3.11's StreamWriter.start_tls does.
+    return await start_tls_legacy(
+        reader, writer, ctx, server_hostname=server_hostname, timeout=timeout
+    )
+
+
+async def start_tls_legacy(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    ctx: ssl.SSLContext,
+    *,
+    server_hostname: str | None = None,
+    timeout: float | None = None,
+) -> Streams:
+    """:func:`start_tls` for Python 3.10, which has no ``StreamWriter.start_tls``.
+
+    Upgrades the transport with ``loop.start_tls`` and swaps it in by hand, as 3.11 does.
+    """
     loop = asyncio.get_running_loop()
     protocol = writer.transport.get_protocol()
     server_side = getattr(protocol, "_client_connected_cb", None) is not None
