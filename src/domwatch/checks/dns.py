@@ -1,10 +1,19 @@
-"""The DNS check: the domain resolves, and its failures are named, not taken for absences."""
+"""The DNS check: the domain resolves, its failures are named, and its delegation is sound.
+
+Each name server of the domain's NS set is looked up (A/AAAA) and every address is asked
+directly, recursion off, for the domain's SOA: a server that does not answer authoritatively is
+lame, and the SOA serials of the servers that do should agree.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+from typing import Any
+
 from domwatch.checks import Context
 from domwatch.model import CheckResult, Domain, Finding, Severity
-from domwatch.net.resolver import Answer, Outcome
+from domwatch.net.resolver import Answer, Nameserver, Outcome
 
 CHECK = "dns"
 
@@ -17,30 +26,168 @@ def failure_finding(answer: Answer, what: str) -> Finding | None:
     """
     where = f" (resolver {answer.server})" if answer.server else ""
     if answer.outcome is Outcome.NXDOMAIN:
-        return Finding("dns.nxdomain", Severity.CRITICAL, CHECK,
-                       f"{what} does not exist in DNS (NXDOMAIN){where}")
+        return Finding(
+            "dns.nxdomain",
+            Severity.CRITICAL,
+            CHECK,
+            f"{what} does not exist in DNS (NXDOMAIN){where}",
+        )
     if answer.outcome is Outcome.SERVFAIL:
-        return Finding("dns.servfail", Severity.CRITICAL, CHECK,
-                       f"resolving {what} fails (SERVFAIL: lame delegation or DNSSEC){where}")
+        return Finding(
+            "dns.servfail",
+            Severity.CRITICAL,
+            CHECK,
+            f"resolving {what} fails (SERVFAIL: lame delegation or DNSSEC){where}",
+        )
     if answer.outcome is Outcome.REFUSED:
-        return Finding("dns.refused", Severity.CRITICAL, CHECK,
-                       f"the resolver refuses to answer for {what} (REFUSED){where}")
+        return Finding(
+            "dns.refused",
+            Severity.CRITICAL,
+            CHECK,
+            f"the resolver refuses to answer for {what} (REFUSED){where}",
+        )
     if answer.outcome is Outcome.TIMEOUT:
-        return Finding("dns.timeout", Severity.UNKNOWN, CHECK,
-                       f"no DNS answer for {what} in time{where}")
+        return Finding(
+            "dns.timeout", Severity.UNKNOWN, CHECK, f"no DNS answer for {what} in time{where}"
+        )
     if answer.outcome is Outcome.ERROR:
-        return Finding("dns.timeout", Severity.UNKNOWN, CHECK,
-                       f"no usable DNS answer for {what}: {answer.detail}{where}")
+        return Finding(
+            "dns.timeout",
+            Severity.UNKNOWN,
+            CHECK,
+            f"no usable DNS answer for {what}: {answer.detail}{where}",
+        )
     return None
 
 
 async def check_dns(domain: Domain, ctx: Context) -> CheckResult:
-    """Ask for the domain's NS set: NXDOMAIN, SERVFAIL, REFUSED and silence told apart."""
+    """Ask for the domain's NS set (failures told apart), then judge every name server."""
     answer = await ctx.resolver.resolve(domain.name, "NS")
     result = CheckResult()
+    data: dict[str, Any] = {"outcome": answer.outcome.value, "nameservers": []}
+    result.data = data
     finding = failure_finding(answer, domain.display_name)
     if finding is not None:
         result.findings.append(finding)
-    nameservers = sorted(r.target.to_text(omit_final_dot=True).lower() for r in answer.rdatas)
-    result.data = {"outcome": answer.outcome.value, "nameservers": nameservers}
+        return result
+    names = sorted({r.target.to_text(omit_final_dot=True).lower() for r in answer.rdatas})
+    judged = await asyncio.gather(*(_judge_nameserver(domain, host, ctx) for host in names))
+    serials: list[tuple[str, str, int]] = []
+    for entry, findings in judged:
+        data["nameservers"].append(entry)
+        result.findings.extend(findings)
+        serials.extend(
+            (entry["name"], a["address"], a["serial"])
+            for a in entry["addresses"]
+            if a["serial"] is not None
+        )
+    if len({serial for _, _, serial in serials}) > 1:
+        listed = ", ".join(f"{host} ({address}) {serial}" for host, address, serial in serials)
+        result.findings.append(
+            Finding(
+                "dns.soa_serial_mismatch",
+                Severity.INFO,
+                CHECK,
+                f"the name servers of {domain.display_name} serve different SOA serials "
+                f"(a zone transfer may be failing): {listed}",
+            )
+        )
     return result
+
+
+async def _judge_nameserver(
+    domain: Domain, host: str, ctx: Context
+) -> tuple[dict[str, Any], list[Finding]]:
+    """Look up one name server's addresses and ask each for the domain's SOA."""
+    entry: dict[str, Any] = {"name": host, "addresses": []}
+    v4, v6 = await asyncio.gather(
+        ctx.resolver.resolve(host, "A"), ctx.resolver.resolve(host, "AAAA")
+    )
+    addresses = [*v4.texts, *v6.texts]
+    if not addresses:
+        return entry, [_unresolvable(domain, host, v4, v6)]
+    asked = await asyncio.gather(
+        *(
+            ctx.resolver.ask(Nameserver(a, _port_for(a, ctx)), domain.name, "SOA", recursion=False)
+            for a in addresses
+        )
+    )
+    findings: list[Finding] = []
+    for address, soa in zip(addresses, asked, strict=True):
+        verdict, why = _verdict(soa, ctx.settings.timeout)
+        serial = int(soa.rdatas[0].serial) if verdict == "ok" else None
+        entry["addresses"].append({"address": address, "verdict": verdict, "serial": serial})
+        if verdict != "ok":
+            findings.append(
+                Finding(
+                    "dns.ns_lame",
+                    Severity.WARNING,
+                    CHECK,
+                    f"name server {host} ({address}) does not answer authoritatively "
+                    f"for {domain.display_name}: {why}",
+                )
+            )
+    return entry, findings
+
+
+def _verdict(soa: Answer, timeout: float) -> tuple[str, str]:
+    """The verdict on one server's answer to the SOA question, and why, for the message."""
+    if soa.outcome is Outcome.OK and soa.authoritative:
+        return "ok", ""
+    if soa.outcome is Outcome.OK:
+        return "lame", "answer without the AA flag"
+    if soa.outcome in (Outcome.NODATA, Outcome.NXDOMAIN):
+        # A referral or a denial: the server does not hold the zone it is listed for.
+        return "lame", f"no SOA for the zone ({soa.outcome.value})"
+    if soa.outcome is Outcome.REFUSED:
+        return "refused", "REFUSED"
+    if soa.outcome is Outcome.SERVFAIL:
+        return "servfail", "SERVFAIL"
+    if soa.outcome is Outcome.TIMEOUT:
+        return "timeout", f"no answer within {timeout:g} s"
+    return "error", soa.detail or "no usable answer"
+
+
+def _unresolvable(domain: Domain, host: str, v4: Answer, v6: Answer) -> Finding:
+    """The finding for a name server without an address.
+
+    A lookup our own resolver could not complete (timeout, refused) says nothing about the
+    name server, so it is reported as that failure; SERVFAIL for the name server's name is
+    what every resolver would meet, so the server is as good as unresolvable.
+    """
+    failed = next((a for a in (v4, v6) if a.outcome.failed), None)
+    if failed is not None and failed.outcome is not Outcome.SERVFAIL:
+        finding = failure_finding(failed, f"name server {host}")
+        assert finding is not None
+        return finding
+    why = {
+        Outcome.NXDOMAIN: "does not exist (NXDOMAIN)",
+        Outcome.SERVFAIL: "cannot be resolved (SERVFAIL)",
+    }.get(v4.outcome if failed is None else failed.outcome, "has no A or AAAA record")
+    return Finding(
+        "dns.ns_unresolvable",
+        Severity.WARNING,
+        CHECK,
+        f"name server {host} of {domain.display_name} {why}",
+    )
+
+
+def _port_for(address: str, ctx: Context) -> int:
+    """The port to ask a name server address on: 53, with one lab accommodation.
+
+    The lab runs every DNS server on 127.0.0.x with one unprivileged port, so when the
+    configured resolvers are themselves on loopback with a port other than 53, loopback name
+    server addresses are asked on that port. Real name servers never have loopback addresses,
+    so this cannot change what is asked in production.
+    """
+    servers = ctx.resolver.nameservers
+    if servers and _is_loopback(address) and _is_loopback(servers[0].address):
+        return servers[0].port
+    return 53
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
