@@ -41,6 +41,7 @@ untrusted  IN A 127.0.0.6
 dead       IN A 127.0.0.7
 down       IN A 127.0.0.8
 silent     IN A 127.0.0.9
+plainhttp  IN A 127.0.0.10
 v6         IN AAAA ::1
 noaddr     IN TXT "no address here"
 """
@@ -111,6 +112,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         down = ca.server_context("down.example.test")
         add("down", "127.0.0.8", down, lambda r: Response(503, body=b"maintenance"))
         lab.add(SilentServer(host="127.0.0.9", port=port))
+        servers["plainhttp"] = lab.add(
+            HttpsServer(_ok, ssl_context=None, host="127.0.0.10", port=port)
+        )
         with contextlib.suppress(OSError):  # no IPv6 loopback: the v6 test skips itself
             add("v6", "::1", valid)
         yield World(lab, dns, port, bundle, servers)
@@ -279,6 +283,15 @@ def test_silent_address_costs_no_more_than_the_timeout(world: World) -> None:
     assert codes(result) == ["web.unreachable"]
     assert "127.0.0.9: timed out after 1s" in result.findings[0].message
     assert 0.9 < elapsed < 2.0
+
+
+def test_handshake_failure_is_named(world: World) -> None:
+    result = world.check("plainhttp")  # plain HTTP where HTTPS is expected
+    assert codes(result) == ["web.unreachable"]
+    error = only_address(result)["error"]
+    assert error.startswith("TLS handshake failed: ")
+    assert "wrong version number" in error or "record layer failure" in error
+    assert error in result.findings[0].message
 
 
 def test_no_address_and_dns_failure(world: World) -> None:

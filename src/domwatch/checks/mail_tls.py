@@ -177,7 +177,7 @@ async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:
             if code != 220:
                 raise _Unavailable(f"STARTTLS was answered {code} {' '.join(lines[:1])}")
             probe.stage = "handshake"
-            await tls.start_tls(reader, writer, context, server_hostname=host)
+            await tls.handshake(reader, writer, context, server_hostname=host)
         except BaseException:
             writer.transport.abort()
             raise
@@ -187,9 +187,8 @@ async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:
         session = await tls.inspect(opener, host, ctx.tls, timeout)
     except tls.ProbeError as exc:
         probe.error = str(exc)
-        if isinstance(exc, _Unavailable) or probe.stage != "handshake":
-            return probe
-        probe.error = f"STARTTLS failed: {exc}"
+        if probe.stage == "handshake" and not probe.error.startswith("TLS handshake failed"):
+            probe.error = f"TLS handshake after STARTTLS failed: {exc}"
         return probe
     probe.info = session.info
     try:

@@ -11,7 +11,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -302,10 +302,10 @@ async def _connect(
         except (OSError, asyncio.TimeoutError) as exc:
             raise tls.ProbeError(tls.describe_error(exc, timeout)) from None
 
-    def opener(context: ssl.SSLContext) -> Awaitable[tls.Streams]:
-        return asyncio.open_connection(
-            address, target.port, ssl=context, server_hostname=target.host
-        )
+    async def opener(context: ssl.SSLContext) -> tls.Streams:
+        # TCP first, then TLS, so that a failure is told as one of connect or handshake.
+        reader, writer = await asyncio.open_connection(address, target.port)
+        return await tls.handshake(reader, writer, context, server_hostname=target.host)
 
     session = await tls.inspect(opener, target.host, verify, timeout)
     if first:

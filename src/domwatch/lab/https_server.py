@@ -135,6 +135,11 @@ class HttpsServer:
                 await asyncio.sleep(self.latency)
             response = await self._respond(request)
             await self._write_response(conn, writer, request.method, response)
+        except h11.RemoteProtocolError:
+            # Not HTTP (a TLS ClientHello on a plain server, say): answer as real servers do.
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                writer.write(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
+                await writer.drain()
         except (ConnectionError, ssl.SSLError, h11.ProtocolError, asyncio.IncompleteReadError):
             pass  # a client that goes away mid-request is normal in tests of failures
         finally:

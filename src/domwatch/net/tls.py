@@ -193,33 +193,54 @@ async def _bounded(attempt: Awaitable[Streams], timeout: float) -> Streams:
     """Run one connection attempt within ``timeout``, turning failures into ProbeError."""
     try:
         return await asyncio.wait_for(attempt, timeout)
-    except ssl.SSLCertVerificationError:
+    except (ssl.SSLCertVerificationError, ProbeError):
         raise
-    except asyncio.TimeoutError:
-        raise ProbeError(f"timed out after {timeout:g}s") from None
     except ssl.SSLError as exc:
-        raise ProbeError(f"TLS handshake failed: {_ssl_text(exc)}") from None
-    except ConnectionRefusedError:
-        raise ProbeError("connection refused") from None
-    except ConnectionResetError:
-        raise ProbeError("connection reset by peer") from None
-    except (EOFError, asyncio.IncompleteReadError):
-        raise ProbeError("connection closed by peer") from None
-    except OSError as exc:
-        raise ProbeError(exc.strerror or str(exc) or type(exc).__name__) from None
+        raise ProbeError(f"TLS handshake failed: {_reason(exc, timeout)}") from None
+    except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
+        raise ProbeError(_reason(exc, timeout)) from None
+
+
+async def handshake(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    ctx: ssl.SSLContext,
+    *,
+    server_hostname: str,
+) -> Streams:
+    """TLS on an open connection; a failure other than verification is a named handshake failure.
+
+    Without this, a peer that hangs up mid-handshake would read like a refused connection.
+    """
+    try:
+        return await start_tls(reader, writer, ctx, server_hostname=server_hostname)
+    except ssl.SSLCertVerificationError:
+        writer.transport.abort()
+        raise
+    except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
+        writer.transport.abort()
+        raise ProbeError(f"TLS handshake failed: {_reason(exc, 0)}") from None
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:
     """One line for a failed network operation (used by the HTTP and SMTP exchanges too)."""
     if isinstance(exc, ProbeError):
         return str(exc)
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {_reason(exc, timeout)}"
+    return _reason(exc, timeout)
+
+
+def _reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return f"timed out after {timeout:g}s"
     if isinstance(exc, ssl.SSLError):
-        return f"TLS error: {_ssl_text(exc)}"
+        return _ssl_text(exc)
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
     if isinstance(exc, ConnectionResetError):
         return "connection reset by peer"
-    if isinstance(exc, (EOFError, asyncio.IncompleteReadError)):
+    if isinstance(exc, (EOFError, asyncio.IncompleteReadError, ConnectionAbortedError)):
         return "connection closed by peer"
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
