@@ -42,6 +42,7 @@ dead       IN A 127.0.0.7
 down       IN A 127.0.0.8
 silent     IN A 127.0.0.9
 plainhttp  IN A 127.0.0.10
+slow       IN A 127.0.0.11
 v6         IN AAAA ::1
 noaddr     IN TXT "no address here"
 """
@@ -112,6 +113,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         down = ca.server_context("down.example.test")
         add("down", "127.0.0.8", down, lambda r: Response(503, body=b"maintenance"))
         lab.add(SilentServer(host="127.0.0.9", port=port))
+        slow = ca.server_context("slow.example.test")
+        servers["slow"] = lab.add(
+            HttpsServer(_ok, ssl_context=slow, host="127.0.0.11", port=port, latency=1.5)
+        )
         servers["plainhttp"] = lab.add(
             HttpsServer(_ok, ssl_context=None, host="127.0.0.10", port=port)
         )
@@ -283,6 +288,18 @@ def test_silent_address_costs_no_more_than_the_timeout(world: World) -> None:
     assert codes(result) == ["web.unreachable"]
     assert "127.0.0.9: timed out after 1s" in result.findings[0].message
     assert 0.9 < elapsed < 2.0
+
+
+def test_no_http_answer_in_time_is_an_http_error(world: World) -> None:
+    result = world.check("slow", timeout=0.5)
+    assert codes(result) == ["web.http_error"]
+    assert result.findings[0].severity.value == "critical"
+    assert result.findings[0].message == (
+        f"{world.url('slow')} gave no HTTP answer (timed out after 0.5s) on 127.0.0.11"
+    )
+    address = only_address(result)
+    assert (address["connected"], address["http_status"]) == (True, None)
+    assert address["tls"]["trusted"] is True
 
 
 def test_handshake_failure_is_named(world: World) -> None:
