@@ -12,6 +12,7 @@ import ssl
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -23,6 +24,7 @@ from domwatch.config import Settings
 from domwatch.lab import DnsServer, Lab
 from domwatch.model import Domain, DomainResult
 from domwatch.net.resolver import Nameserver, Resolver
+from tests.conftest import Run, domwatch
 
 TIMEOUT = 1.0  # the silent server costs one timeout per test that meets it
 
@@ -246,3 +248,41 @@ def test_loopback_port_rule_only_applies_to_loopback() -> None:
     assert _port_for("192.0.2.1", lab_ctx) == 53
     real = make_context(DnsServer({}, host="192.0.2.53", port=5353))
     assert _port_for("127.0.0.9", real) == 53
+
+
+# ------------------------------------------------------------------------------ via the CLI
+
+
+def cli_check(servers: Servers, tmp_path: Path, *names: str) -> Run:
+    """``domwatch check --format json`` for ``names`` against the lab resolver (dns + mail)."""
+    listed = ", ".join(f'"{n}"' for n in names)
+    config = tmp_path / "domains.toml"
+    config.write_text(
+        f"domains = [{listed}]\n\n[settings]\ntimeout = {TIMEOUT:g}\n"
+        'checks = ["dns", "mail"]\n\n[settings.resolver]\n'
+        f'nameservers = ["{servers.resolver.address}"]\n\n'
+        "[settings.network]\nallow_private = true\n",
+        encoding="utf-8",
+    )
+    return domwatch(
+        "check", str(config), "--format", "json", "--no-cache", "--no-state", "--no-progress"
+    )
+
+
+def test_cli_reports_delegation(servers: Servers, tmp_path: Path) -> None:
+    run = cli_check(servers, tmp_path, "good.test", "deleg.test", "failing.test")
+    assert run.codes("good.test") == []
+    assert run.domain("good.test")["status"] == "ok"
+    assert sorted(run.codes("deleg.test")) == ["dns.ns_lame", "dns.ns_lame", "dns.ns_unresolvable"]
+    assert run.domain("deleg.test")["status"] == "warning"
+    section = run.domain("deleg.test")["dns"]
+    assert section["outcome"] == "ok"
+    assert section["nameservers"][1] == {
+        "name": "ns2.deleg.test",
+        "addresses": [{"address": "127.0.0.3", "verdict": "lame", "serial": None}],
+    }
+    assert section["nameservers"][0]["addresses"][0]["serial"] == 7
+    # The resolver SERVFAILs: one dns.servfail, nothing under mail.
+    assert run.codes("failing.test") == ["dns.servfail"]
+    assert run.domain("failing.test")["status"] == "critical"
+    assert run.exit_code == 2, run.stderr

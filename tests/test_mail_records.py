@@ -6,6 +6,7 @@ import asyncio
 import ssl
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -18,6 +19,7 @@ from domwatch.config import Settings
 from domwatch.lab import DnsServer, Lab
 from domwatch.model import CheckResult, Domain
 from domwatch.net.resolver import Nameserver, Resolver
+from tests.conftest import domwatch
 
 # ------------------------------------------------------------------------------ SPF syntax
 
@@ -391,3 +393,29 @@ def test_resolver_failure_is_reported_once(resolver: DnsServer) -> None:
     result = mail(resolver, "broken.test")
     assert codes(result) == ["dns.servfail"]
     assert result.data is not None and result.data["spf"] is None
+
+
+# ------------------------------------------------------------------------------ via the CLI
+
+
+def test_cli_judges_each_mail_case(resolver: DnsServer, tmp_path: Path) -> None:
+    names = ["healthy.test", "many.test", "twospf.test", "nop.test", "nullmx.test"]
+    listed = ", ".join(f'"{n}"' for n in names)
+    config = tmp_path / "domains.toml"
+    config.write_text(
+        f'domains = [{listed}]\n\n[settings]\ntimeout = 1\nchecks = ["mail"]\n\n'
+        f'[settings.resolver]\nnameservers = ["{resolver.address}"]\n',
+        encoding="utf-8",
+    )
+    run = domwatch(
+        "check", str(config), "--format", "json", "--no-cache", "--no-state", "--no-progress"
+    )
+    assert run.codes("healthy.test") == []
+    assert run.codes("many.test") == ["mail.spf.too_many_lookups"]
+    assert run.codes("twospf.test") == ["mail.spf.invalid"]
+    assert run.codes("nop.test") == ["mail.dmarc.invalid"]
+    assert run.codes("nullmx.test") == ["mail.null_mx"]
+    assert run.domain("healthy.test")["mail"]["dmarc"]["policy"] == "reject"
+    assert run.domain("many.test")["mail"]["spf"]["lookups"] == 11
+    assert run.domain("nullmx.test")["status"] == "ok"
+    assert run.exit_code == 1, run.stderr
