@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
@@ -446,7 +447,9 @@ def test_nagios_status_line_grammar_and_perfdata() -> None:
     match = _STATUS.fullmatch(lines[0])
     assert match is not None, lines[0]
     assert match[1] == "CRITICAL"
-    assert match[2].startswith("1 critical, 2 warning, 1 unknown: kriittinen.fi ")
+    assert match[2].startswith(
+        "1 critical, 2 warning, 1 unknown: kriittinen.fi: expires in 5 days;"
+    )
     # Worst first: the critical domain is named before the warning ones.
     assert match[2].index("kriittinen.fi") < match[2].index("example.fi")
     perf = _perfdata(match[3])
@@ -479,6 +482,16 @@ def test_nagios_long_output_one_line_per_finding_no_pipes() -> None:
     assert all("|" not in line for line in long_output)
     assert "CRITICAL kriittinen.fi: expiry.critical: expires in 5 days" in long_output
     assert lines[0].count("|") == 1  # only the perfdata separator
+
+
+def test_nagios_headline_names_the_domain_once() -> None:
+    report = ok_report()
+    report.results[0].findings.append(
+        _f("mail.no_mx", Severity.WARNING, "mail", "example.fi has no MX record")
+    )
+    assert nagios_format.render(report, OPTS).startswith(
+        "DOMWATCH WARNING - 1 warning: example.fi has no MX record | "
+    )
 
 
 def test_nagios_ok() -> None:
@@ -572,36 +585,82 @@ def test_dispatch_finds_every_format() -> None:
 
 def test_every_format_agrees_with_json() -> None:
     report = sample_report()
-    truth = {d["name"]: d for d in report.to_json()["domains"]}
+    outputs = {fmt: render(report, fmt, OPTS) for fmt in FORMATS}
+    assert_agree(report.to_json(), outputs)
+
+
+def test_cli_formats_agree_with_json(tmp_path: Path) -> None:
+    """The real CLI against the lab: each format written with ``-o``, read back."""
+    from domwatch.lab import Lab
+    from domwatch.lab.world import Site, World
+    from tests.conftest import domwatch
+
+    sites = [
+        Site("healthy.fi", expires_in=300),
+        Site("soon.fi", expires_in=5),
+        Site("month.com", expires_in=20),
+        Site("nodate.de", expires_in=None),
+        Site("nomx.com", mx=[]),
+        Site("unparsed.lab", whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\n"),
+    ]
+    outputs: dict[str, str] = {}
+    with Lab() as lab:
+        config = World(sites).start(lab).config(tmp_path / "domains.toml")
+        for fmt in ("json", "csv", "junit", "prometheus", "nagios", "github"):
+            target = tmp_path / f"report.{fmt}"
+            run = domwatch(
+                "check", str(config), "--format", fmt, "-o", str(target),
+                "--no-cache", "--no-state", "--no-progress",
+            )  # fmt: skip
+            assert run.exit_code == 2, run.stderr  # the Nagios numbering: CRITICAL
+            assert run.stdout == ""
+            outputs[fmt] = target.read_text(encoding="utf-8")
+    document = json.loads(outputs.pop("json"))
+    assert {d["status"] for d in document["domains"]} == {"ok", "warning", "critical", "unknown"}
+    assert_agree(document, outputs)
+
+
+def assert_agree(document: dict[str, Any], outputs: dict[str, str]) -> None:
+    """States, days left and finding codes in every format are those of the JSON report."""
+    truth = {d["name"]: d for d in document["domains"]}
     states = {name: d["status"] for name, d in truth.items()}
     days = {
         n: d["registration"]["days_left"]
         for n, d in truth.items()
         if d["registration"] and d["registration"]["days_left"] is not None
     }
-    codes = {name: sorted(f["code"] for f in d["findings"]) for name, d in truth.items()}
+    certs = {
+        (n, host["host"]): min(a["tls"]["days_left"] for a in host["addresses"] if a.get("tls"))
+        for n, d in truth.items()
+        for host in (d.get("web") or {}).get("hosts", [])
+        if any(a.get("tls") for a in host["addresses"])
+    }
+    codes = _nonempty({n: sorted(f["code"] for f in d["findings"]) for n, d in truth.items()})
+    display = {d["display_name"]: name for name, d in truth.items()}
+    rank = ["ok", "unknown", "warning", "critical"]
 
-    rows = _csv_rows(render(report, "csv", OPTS))
+    rows = _csv_rows(outputs["csv"])
     table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
     assert {r["domain"]: r["status"] for r in table} == states
     assert {r["domain"]: int(r["days_left"]) for r in table if r["days_left"]} == days
-    assert _group((r["domain"], r["code"]) for r in table if r["code"]) == _nonempty(codes)
+    assert _group((r["domain"], r["code"]) for r in table if r["code"]) == codes
 
-    families = _families(render(report, "prometheus", OPTS))
+    families = _families(outputs["prometheus"])
     numbering = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
     state = {s.labels["domain"]: s.value for s in families["domwatch_domain_state"].samples}
     assert state == {name: numbering[s] for name, s in states.items()}
     reg = families["domwatch_registration_days_left"].samples
     assert {s.labels["domain"]: s.value for s in reg} == days
+    cert = families["domwatch_certificate_days_left"].samples
+    assert {(s.labels["domain"], s.labels["host"]): s.value for s in cert} == certs
     prom_codes: dict[str, list[str]] = {}
     for s in families["domwatch_findings"].samples:
         prom_codes.setdefault(s.labels["domain"], []).extend([s.labels["code"]] * int(s.value))
-    assert {k: sorted(v) for k, v in prom_codes.items()} == _nonempty(codes)
+    assert {k: sorted(v) for k, v in prom_codes.items()} == codes
 
-    suite = ET.fromstring(render(report, "junit", OPTS))
+    suite = ET.fromstring(outputs["junit"])
     junit_state: dict[str, str] = {}
     junit_codes: list[tuple[str, str]] = []
-    rank = ["ok", "unknown", "warning", "critical"]
     for case in suite.iter("testcase"):
         name = case.get("classname", "")
         case_state = "ok"
@@ -616,24 +675,26 @@ def test_every_format_agrees_with_json() -> None:
         previous = junit_state.get(name, "ok")
         junit_state[name] = max(previous, case_state, key=rank.index)
     assert junit_state == states
-    assert _group(junit_codes) == _nonempty(codes)
+    assert _group(junit_codes) == codes
 
-    lines = render(report, "nagios", OPTS).splitlines()
+    lines = outputs["nagios"].splitlines()
     match = _STATUS.fullmatch(lines[0])
     assert match is not None
     assert match[1].lower() == max(states.values(), key=rank.index)
-    perf = _perfdata(match[3])
+    perf = _perfdata(match[3] or "")
     assert {k: int(v["value"]) for k, v in perf.items() if not k.endswith(" cert")} == days
+    for name in {n for n, _ in certs}:
+        fewest = min(v for (n, _), v in certs.items() if n == name)
+        assert perf[f"{name} cert"]["value"] == str(fewest)
     # Long output: "SEVERITY display_name: code: message".
-    nagios_codes = [tuple(line.split(": ", 2)[:2]) for line in lines[1:]]
-    display = {d["display_name"]: name for name, d in truth.items()}
-    assert _group((display[d.split(" ", 1)[1]], c) for d, c in nagios_codes) == _nonempty(codes)
+    nagios_codes = [line.split(": ", 2)[:2] for line in lines[1:]]
+    assert _group((display[d.split(" ", 1)[1]], c) for d, c in nagios_codes) == codes
 
     gh_codes = []
-    for _, props, msg in _commands(render(report, "github", OPTS)):
+    for _, props, msg in _commands(outputs["github"]):
         shown = props["title"].removeprefix("domwatch ")
         gh_codes.append((display[shown], msg.rsplit("[", 1)[1].rstrip("]")))
-    assert _group(gh_codes) == _nonempty(codes)
+    assert _group(gh_codes) == codes
 
 
 def _group(pairs: Any) -> dict[str, list[str]]:

@@ -51,7 +51,10 @@ def _status_line(report: Report) -> str:
 
 def _headline(result: DomainResult) -> str:
     worst: Finding = max(result.findings, key=lambda f: _SEVERITY_RANK[f.severity])
-    return f"{result.domain.display_name} {worst.message}"
+    domain = result.domain
+    if domain.display_name in worst.message or domain.name in worst.message:
+        return worst.message  # it names the domain already
+    return f"{domain.display_name}: {worst.message}"
 
 
 def perfdata_for(result: DomainResult, report: Report) -> list[str]:
