@@ -570,6 +570,15 @@ def test_github_step_summary_is_appended(tmp_path: Path, monkeypatch: pytest.Mon
     assert summary.read_text(encoding="utf-8").count("## domwatch") == 2
 
 
+def test_github_unwritable_step_summary_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path / "missing" / "summary.md"))
+    text = github_format.render(sample_report(), OPTS)
+    assert text.count("::error ") == 2
+    assert "GITHUB_STEP_SUMMARY" in caplog.text
+
+
 def test_github_quiet() -> None:
     assert github_format.render(ok_report(), QUIET) == ""
     assert "::notice" not in github_format.render(sample_report(), QUIET)

@@ -4,11 +4,13 @@ Critical findings become ``::error``, warning and unknown ``::warning``, info ``
 each titled ``domwatch <domain>``. When ``$GITHUB_STEP_SUMMARY`` names a file, :func:`render`
 also *appends* a Markdown table of every domain to it (GitHub shows that file on the run's
 page); that side effect happens here because only this format knows the summary exists.
+GitHub shows at most 10 annotations of each kind per step; the summary lists every domain.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import os
 from pathlib import Path
 
@@ -46,8 +48,14 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"::{_COMMAND[finding.severity]} title={title}::{message}")
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        with Path(summary_path).open("a", encoding="utf-8") as handle:
-            handle.write(markdown_summary(report))
+        try:
+            with Path(summary_path).open("a", encoding="utf-8") as handle:
+                handle.write(markdown_summary(report))
+        except OSError as exc:
+            # The annotations and the exit status still tell the news: no reason to die.
+            logging.getLogger("domwatch").warning(
+                "cannot append to $GITHUB_STEP_SUMMARY (%s): %s", summary_path, exc
+            )
     if options.quiet and report.status is Status.OK:
         return ""
     lines.append(summary_line(report))
