@@ -416,6 +416,16 @@ def test_untrusted_certificate_fails(registry: RdapServer, tmp_path: Path) -> No
     assert "certificate" in result.reason
 
 
+def test_system_trust_store_honours_ssl_cert_file(
+    registry: RdapServer, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry.add("example.test")
+    assert settings.ca_bundle is not None
+    monkeypatch.setenv("SSL_CERT_FILE", str(settings.ca_bundle))
+    result, _ = _lookup(replace(settings, ca_bundle=None), _bootstrap(registry), "example.test")
+    assert result.outcome == "registered", result.reason
+
+
 def test_registry_404_is_not_found(registry: RdapServer, settings: Settings) -> None:
     result, _ = _lookup(settings, _bootstrap(registry), "nobody.test")
     assert result.outcome == "not_found"
