@@ -113,7 +113,7 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
     """``domwatch lookup``: every server asked, in order, with its raw answer and reading."""
     from domwatch.checks.registration import judge
     from domwatch.names import BadName, normalise
-    from domwatch.runner import build_context
+    from domwatch.runner import open_context
 
     try:
         name = normalise(domain)
@@ -125,8 +125,8 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
     target = next(d for d in config.domains if d.name == name.name)
 
     async def ask() -> int:
-        ctx = build_context(config.settings)
-        result = await ctx.registry.lookup(target.name)
+        async with open_context(config.settings) as ctx:
+            result = await ctx.registry.lookup(target.name)
         out = sys.stdout
         out.write(f"domain: {target.display_name} ({target.name})\n")
         for step, exchange in enumerate(result.trail, 1):

@@ -67,6 +67,7 @@ class Settings:
     fail_on: str = "warning"  # warning | critical | never
     quiet: bool = False
     concurrency: int = 32
+    smtp_port: int = 25  # where MX hosts are probed for STARTTLS (the lab uses another)
     timeout: float = 10.0
     resolvers: tuple[Endpoint, ...] = ()  # empty: the system's
     cache: bool = True
@@ -450,6 +451,7 @@ _THRESHOLD_KEYS = ("warn_days", "crit_days", "cert_warn_days", "cert_crit_days")
 _SETTINGS_KEYS = (
     *_THRESHOLD_KEYS,
     *("checks", "concurrency", "timeout", "fail_on", "format", "quiet", "mail_tls", "output"),
+    "smtp_port",
     *("cache", "cache_dir", "state", "state_path", "progress", "verbose"),
     *("resolver", "whois", "rdap", "tls", "network", "notify"),
 )
@@ -655,6 +657,8 @@ def _read_settings(f: _File, raw: object) -> _Layer:
             put(key, f.typed((*path, key), table[key], bool, "true or false"))
     if "concurrency" in table:
         put("concurrency", f.integer((*path, "concurrency"), table["concurrency"], 1))
+    if "smtp_port" in table:
+        put("smtp_port", f.integer((*path, "smtp_port"), table["smtp_port"], 1))
     if "timeout" in table:
         put("timeout", f.check((*path, "timeout"), _seconds, table["timeout"]))
     for key, choices, what in (("fail_on", FAIL_ON, "state"), ("format", FORMATS, "format")):

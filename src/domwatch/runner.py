@@ -6,17 +6,23 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 from domwatch.checks import Context
 from domwatch.checks.dns import check_dns
 from domwatch.checks.mail import check_mail
+from domwatch.checks.mail_tls import check_mail_tls
 from domwatch.checks.registration import check_registration
+from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
 from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
+from domwatch.sources.rdap import RdapSource
+from domwatch.sources.rdap_bootstrap import load_bootstrap
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 
@@ -27,18 +33,26 @@ Progress = Callable[[DomainResult], None]
 
 
 def _checks() -> dict[str, Check]:
-    checks: dict[str, Check] = {
+    return {
         "registration": check_registration,
         "dns": check_dns,
-        "mail": check_mail,
+        "web": check_web,
+        "mail": _mail_with_tls,
     }
-    try:
-        from domwatch.checks.web import check_web
-    except ImportError:  # pragma: no cover - while the web check is not built in
-        pass
-    else:
-        checks["web"] = check_web
-    return checks
+
+
+async def _mail_with_tls(domain: Domain, ctx: Context) -> CheckResult:
+    """The mail records, then (opt-in ``mail_tls``) each MX host's STARTTLS certificate."""
+    result = await check_mail(domain, ctx)
+    if not domain.mail_tls or not result.data:
+        return result
+    hosts = [mx["host"] for mx in result.data.get("mx", []) if mx.get("addresses")]
+    if hosts:
+        tls = await check_mail_tls(domain, hosts, ctx, port=ctx.settings.smtp_port)
+        result.findings.extend(tls.findings)
+        if tls.data is not None:
+            result.data["tls"] = tls.data
+    return result
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -48,37 +62,47 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def build_context(settings: Settings, now: datetime | None = None) -> Context:
-    """The shared state of one run: clock, resolver, registration sources, trust store."""
+@asynccontextmanager
+async def open_context(settings: Settings, now: datetime | None = None) -> AsyncIterator[Context]:
+    """The shared state of one run: clock, resolver, registration sources, trust store.
+
+    RDAP is asked first and WHOIS is the fallback (ICANN no longer requires port 43 of gTLDs);
+    both share one set of per-server limits.
+    """
     nameservers = [Nameserver(e.host, e.port or 53) for e in settings.resolvers]
     resolver = Resolver(nameservers or system_nameservers(), timeout=settings.timeout)
     limits = Limits()
-    sources: list[Source] = [WhoisSource(settings, limits=limits)]
-    return Context(
-        settings=settings,
-        now=now or datetime.now(timezone.utc),
-        resolver=resolver,
-        registry=RegistrationSource(tuple(sources)),
-        tls=tls_context(settings),
-    )
+    async with HttpClient.from_settings(settings) as client:
+        bootstrap = await load_bootstrap(settings, client)
+        sources: tuple[Source, ...] = (
+            RdapSource(settings, bootstrap, client, limits=limits),
+            WhoisSource(settings, limits=limits),
+        )
+        yield Context(
+            settings=settings,
+            now=now or datetime.now(timezone.utc),
+            resolver=resolver,
+            registry=RegistrationSource(sources),
+            tls=tls_context(settings),
+        )
 
 
 async def run(config: Config, *, now: datetime | None = None,
               progress: Progress | None = None) -> Report:
     """Check every domain of ``config``; domains come back in input order."""
     started = time.monotonic()
-    ctx = build_context(config.settings, now)
     checks = _checks()
     gate = asyncio.Semaphore(config.settings.concurrency)
+    async with open_context(config.settings, now) as ctx:
 
-    async def one(domain: Domain) -> DomainResult:
-        async with gate:
-            result = await check_domain(domain, ctx, checks)
-        if progress is not None:
-            progress(result)
-        return result
+        async def one(domain: Domain) -> DomainResult:
+            async with gate:
+                result = await check_domain(domain, ctx, checks)
+            if progress is not None:
+                progress(result)
+            return result
 
-    results = await asyncio.gather(*(one(d) for d in config.domains))
+        results = await asyncio.gather(*(one(d) for d in config.domains))
     return Report(
         generated=ctx.now,
         results=list(results),
