@@ -118,7 +118,7 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
     try:
         name = normalise(domain)
         targets = [config_path] if config_path else []
-        config = load_config(targets + [name.name], options, cwd=Path.cwd())
+        config = load_config([*targets, name.name], options, cwd=Path.cwd())
     except (ConfigError, BadName) as exc:
         fail(str(exc))
     _setup_logging(config.settings.verbose)

@@ -27,7 +27,7 @@ def _fail(message: str) -> NoReturn:
 class _Group(click.Group):
     """Maps click's usage errors (exit 2 by default) to the spec's exit 64."""
 
-    def main(self, *args: Any, **kwargs: Any) -> NoReturn:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)

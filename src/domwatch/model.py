@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import enum
-from fnmatch import fnmatchcase
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from typing import Any
 
 

@@ -116,7 +116,7 @@ async def check_domain(domain: Domain, ctx: Context, checks: dict[str, Check]) -
     names = [c for c in domain.checks if c in checks and c in ctx.settings.checks]
     outcomes = await asyncio.gather(*(_guarded(checks[c], c, domain, ctx) for c in names))
     result = DomainResult(domain=domain, checks_run=tuple(names))
-    for name, outcome in zip(names, outcomes):
+    for name, outcome in zip(names, outcomes, strict=True):
         result.add(name, outcome)
     result.findings.sort(key=lambda f: -f.severity.status.rank)
     return result
@@ -126,7 +126,7 @@ async def _guarded(check: Check, name: str, domain: Domain, ctx: Context) -> Che
     # One check's bug must not cost the other domains, or the report: it becomes a finding.
     try:
         return await check(domain, ctx)
-    except Exception as exc:  # noqa: BLE001 - contained on purpose, logged with its traceback
+    except Exception as exc:
         log.debug("check %s of %s failed", name, domain.name, exc_info=True)
         message = f"the {name} check could not be completed: {type(exc).__name__}: {exc}"
         code = "lookup.failed" if name == "registration" else f"{name}.check_failed"

@@ -87,9 +87,10 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
     """Findings for what differs from the previous run (nothing where either side is unknown)."""
     now = snapshot(registration)
     found: list[Finding] = []
-    if previous.get("registrar") and now["registrar"] and previous["registrar"] != now["registrar"]:
+    old_reg, new_reg = previous.get("registrar"), now["registrar"]
+    if old_reg and new_reg and old_reg != new_reg:
         found.append(Finding("change.registrar", Severity.WARNING, CHECK,
-                             f"registrar changed from {previous['registrar']} to {now['registrar']}"))
+                             f"registrar changed from {old_reg} to {new_reg}"))
     old_ns, new_ns = previous.get("nameservers") or [], now["nameservers"]
     if old_ns and new_ns and sorted(old_ns) != new_ns:
         found.append(Finding("change.nameservers", Severity.WARNING, CHECK,

@@ -239,7 +239,7 @@ def denic_answer(site: Site) -> str:
 
 def not_found_text(tld: str) -> str:
     """What the lab registry of ``tld`` says for names it does not hold."""
-    return f'No match for "{{query}}".\r\n>>> Last update of whois database: 2026-11-26 <<<\r\n'
+    return 'No match for "{query}".\r\n>>> Last update of whois database: 2026-11-26 <<<\r\n'
 
 
 def iana_answer(tld: str, server: str) -> str:

@@ -1,323 +1,758 @@
-"""Reading a WHOIS answer: registered (with expiry), not registered, rate-limited, or unreadable.
+"""Read a registration out of a WHOIS answer: outcome, expiry date, registrar, statuses.
 
-Our own line-based, table-driven reading comes first; python-whois's parser is a second opinion
-for the expiry date where ours finds none. Every regular expression here is anchored to one line
-and linear; python-whois's ``WhoisJp`` and ``WhoisHk`` patterns backtrack catastrophically on
-real answers, so they are never run, and the text handed to any pattern is capped: ``re`` holds
-the GIL, so one slow answer would stall every concurrent lookup.
+The expiry date is the one number the tool stands on, so this module is strict where
+python-whois is lenient: a date is read only from a label that means "registration expires"
+(never from "free-date", "Date out of quarantine" or a registrar's own date when the registry's
+is present), and a numeric date whose day and month could be swapped is read only for a TLD whose
+registry is known to write the day first. Anything else is ``unparsed``, never a guess.
+
+python-whois is used as a second opinion for TLDs this module has no table for, but only its
+classes that were checked to run in linear time, on a copy of the answer with long tokens split
+(its e-mail pattern is quadratic in the length of a token), and never its ``.jp``/``.hk`` classes.
+
+The parser is total: whatever text comes in, a :class:`WhoisParse` comes out quickly.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Literal
 
 Outcome = Literal["registered", "not_found", "rate_limited", "unparsed"]
-
-MAX_TEXT = 256 * 1024
-
-# TLDs whose registries never publish an expiry date over WHOIS.
-NO_EXPIRY_TLDS = frozenset({"de", "eu", "at", "be", "nl", "ch", "li", "no", "gr", "cy", "mt"})
-
-# Day-first numeric dates (d.m.y, d/m/y, d-m-y) are the European norm; these are month-first.
-MONTH_FIRST_TLDS = frozenset({"us"})
 
 
 @dataclass(frozen=True)
 class WhoisParse:
-    """What one WHOIS answer says."""
+    """What one WHOIS answer says about one domain."""
 
     outcome: Outcome
-    expires: datetime | None = None
+    expires: datetime | None = None  # tz-aware UTC; the registry's date
     registrar: str | None = None
-    statuses: tuple[str, ...] = ()
-    nameservers: tuple[str, ...] = ()
-    referral: str | None = None
-    expiry_published: bool = True
-    reason: str = ""
+    statuses: tuple[str, ...] = ()  # EPP status codes only
+    nameservers: tuple[str, ...] = ()  # lower case, no trailing dot, no addresses
+    referral: str | None = None  # registrar WHOIS server named by a thin registry
+    expiry_published: bool = True  # False for registries that never publish one
+    reason: str = ""  # one line for the report when not registered or not read
 
 
-_RATE_LIMIT = re.compile(
-    r"limit exceeded|rate limit|too many (?:requests|queries|connections)|query limit|"
-    r"exceeded the maximum allowable|access control limit|slow down|try again later|"
-    r"maximum number of queries|quota exceeded|temporarily blocked|request limit|"
-    r"number of allowed queries|queries per (?:second|minute|hour)",
+# re holds the GIL: one pathological answer must not stall every concurrent lookup, so every
+# regex sees at most this much text, and lines are cut (no real WHOIS field is this long).
+MAX_TEXT = 256 * 1024
+_MAX_LINE = 1024
+# python-whois gets less: its patterns are slower, and real answers are a few KiB.
+_PW_MAX_TEXT = 64 * 1024
+_PW_MAX_TOKEN = 100
+
+# Registries that publish no expiry date over WHOIS: a registered answer without one is normal.
+NO_EXPIRY_TLDS: frozenset[str] = frozenset(
+    {
+        "de",  # DENIC: Domain, Nserver, Status, Changed only
+        "eu",  # EURid
+        "nl",  # SIDN ("Date out of quarantine" is not an expiry)
+        "be",  # DNS Belgium
+        "at",  # nic.at
+        "ch",  # SWITCH
+        "li",  # SWITCH
+        "lu",  # DNS-LU
+        "lv",  # NIC.lv
+        "no",  # Norid: created / last updated only
+        "au",  # auDA policy keeps the expiry out of WHOIS
+        "hu",  # nic.hu
+    }
+)
+
+# Registries whose numeric dates put the day first (1.3.2027 is 1 March). A numeric date whose
+# first two fields are both <= 12 is read only for these; elsewhere it is refused as ambiguous.
+# No registry is known to write month-first, so there is no month-first table.
+DAY_FIRST_TLDS: frozenset[str] = frozenset(
+    "fi ax cz sk pt hk ee dk no se nu is it fr es be nl at ch li de lu ru su xn--p1ai ua by kz "
+    "tr uk ie hu ro bg hr si rs lt lv pl eu au nz in sg my il ar cl mx pe br md am".split()
+)
+
+# Local time of registries that print times without a zone (naive means UTC elsewhere).
+_UTC = timezone.utc
+_JST = timezone(timedelta(hours=9), "JST")
+_CST_CN = timezone(timedelta(hours=8), "CST")
+
+
+def _helsinki() -> tzinfo:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("Europe/Helsinki")
+    except Exception:  # no tz database: Finnish standard time is close enough for a date
+        return timezone(timedelta(hours=2), "EET")
+
+
+_TLD_ZONE: dict[str, tzinfo] = {
+    "jp": _JST,
+    "kr": _JST,  # KST = UTC+9 as well
+    "cn": _CST_CN,
+    "tw": _CST_CN,
+    "hk": _CST_CN,
+    "fi": _helsinki(),  # Traficom prints Finnish local time
+    "ax": _helsinki(),
+}
+
+_NAMED_ZONES: dict[str, int] = {  # hours east of UTC; only names with one meaning
+    "utc": 0,
+    "gmt": 0,
+    "z": 0,
+    "ut": 0,
+    "wet": 0,
+    "west": 1,
+    "cet": 1,
+    "cest": 2,
+    "met": 1,
+    "mest": 2,
+    "eet": 2,
+    "eest": 3,
+    "msk": 3,
+    "jst": 9,
+    "kst": 9,
+    "hkt": 8,
+    "sgt": 8,
+    "aest": 10,
+    "aedt": 11,
+    "nzst": 12,
+    "nzdt": 13,
+}
+
+# --- answer phrases ---------------------------------------------------------------------------
+# Each is matched at the start of a line, after comment marks ("%", "#", ">>>") and error codes
+# ("% Error: 55000000002", "-3:") are stripped, so the same words inside the legal boilerplate
+# of a registered answer do not count.
+_RATE_LIMIT_STARTS: tuple[str, ...] = (
+    "your connection limit exceeded",  # Verisign, CZ.NIC
+    "whois limit exceeded",  # PIR
+    "query rate limit exceeded",  # registro.br and others
+    "too many requests",  # AFNIC "%% Too many requests..."
+    "too many queries",
+    "too many connections",  # Punktum dk "# Too many connections."
+    "queried interval is too short",  # CNNIC
+    "maximum query rate reached",  # DNS-LU
+    "excessive querying",  # DNS Belgium
+    "request limit exceeded",  # NASK .pl
+    "number of allowed queries exceeded",
+    "you have exceeded",  # "...your quota", "...the query limit"
+    "you exceeded the maximum allowable number",
+    "exceeded the maximum allowable number of whois",  # Nominet (legacy wording)
+    "the whois query quota for",  # Nominet: "...for 192.0.2.1 has been exceeded"
+    "rate limit exceeded",
+    "maximum daily connection limit reached",  # Tucows
+    "quota exceeded",
+    "lookup quota exceeded",
+    "limit exceeded",
+    "server too busy",
+    "blacklisted: you have exceeded",
+    "connection refused; access control limit reached",  # DENIC after its error code
+    "access control limit reached",
+    "query limit exceeded",
+    "query quota exceeded",
+)
+
+_NOT_FOUND_RE = re.compile(
+    r"""(?:
+        no\ match\ for\b                        # Verisign, Nominet, registro.br
+      | no\ match!!                             # JPRS
+      | no\ match$                              # Norid
+      | not\ found\.?$                          # PIR/Identity Digital (old), AFNIC "%% NOT FOUND"
+      | domain\ not\ found\.?$                  # Identity Digital, Traficom, EIS
+      | no\ data\ found\.?$                     # GoDaddy Registry (.us, .co, .biz)
+      | no\ entries\ found\b                    # TCI, ISNIC, Punktum, RIPE-style
+      | no\ matching\ record\.?$                # CNNIC
+      | the\ queried\ object\ does\ not\ exist  # many ICANN-style registries
+      | object\ does\ not\ exist\.?$
+      | no\ object\ found\.?$
+      | this\ domain\ name\ has\ not\ been\ registered\.?$  # Nominet
+      | status:\s*(?:free|available)\.?$        # DENIC, EURid, DNS Belgium, NIC.it, DOMREG, NIC.lv
+      | domain\ "[^"]{1,260}"\ not\ found\.?$   # IIS .se/.nu
+      | no\ information\ available\ about\ domain\ name\b  # NASK
+      | error:101:\ no\ entries\ found          # CZ.NIC (FRED)
+      | \S{1,260}\ is\ free\.?$                 # SIDN
+      | we\ do\ not\ have\ an\ entry\ in\ our\ database\ matching\ your\ query  # SWITCH
+      | nothing\ found\.?$
+      | no\ such\ domain\b
+      | domain\ name\ not\ known\b
+      | the\ domain\ has\ not\ been\ registered\b
+      | domain\ \S{1,260}\ is\ available\ for\ registration\b
+    )""",
+    re.VERBOSE,
+)
+
+# Comment marks and error codes in front of a message: "% ", "%% ", "# ", ">>> ", "-3: ",
+# "% Error: 55000000002 ".
+_LINE_PREFIX_RE = re.compile(r"[%#*>;\-\s]*(?:error\s*:?\s*)?(?:-?\d{1,12}\s*[:;]?\s+)?")
+
+# --- field labels -------------------------------------------------------------------------------
+# Normalised label -> rank: 1 the registry's own date, 2 a registry's plain expiry label, 3 the
+# registrar's date (lower priority: in a thin+registrar answer the registry's date wins).
+_EXPIRY_LABELS: dict[str, int] = {
+    "registry expiry date": 1,
+    "registry expiration date": 1,
+    "expiration date": 2,
+    "expiry date": 2,
+    "expire date": 2,
+    "expires": 2,
+    "expires on": 2,
+    "expire": 2,
+    "expiry": 2,
+    "expiration": 2,
+    "expiration time": 2,  # CNNIC
+    "paid-till": 2,  # TCI (.ru/.su/.рф); "free-date" is after the grace period and not used
+    "valid until": 2,  # SK-NIC
+    "validity": 2,
+    "renewal date": 2,  # NASK
+    "domain expiration date": 2,
+    "domain expiry date": 2,
+    "domain expires": 2,
+    "record expires on": 2,  # TWNIC
+    "expires at": 2,
+    "exp date": 2,
+    "有効期限": 2,  # JPRS Japanese
+    "registrar registration expiration date": 3,
+    "registrar registration expiry date": 3,
+    "registrar expiration date": 3,
+    "registrar expiry date": 3,
+}
+_STATUS_LABELS = frozenset(
+    {
+        "domain status",
+        "status",
+        "state",
+        "eppstatus",
+        "epp status",
+        "registration status",
+        "flags",
+        "状態",
+        "ステータス",
+    }
+)
+_NAMESERVER_LABELS = frozenset(
+    {
+        "name server",
+        "name servers",
+        "nameserver",
+        "nameservers",
+        "nserver",
+        "domain nameservers",
+        "domain servers",
+        "name servers information",
+        "dns servers",
+        "ネームサーバ",
+    }
+)
+_REGISTRAR_LABELS = frozenset({"registrar", "sponsoring registrar", "registrar name"})
+_REGISTRAR_IN_SECTION = ("organization", "organisation", "name", "company name")
+_REFERRAL_LABELS = frozenset({"registrar whois server", "whois server"})
+# Sections whose "status"/"name" lines describe a contact, not the domain.
+_CONTACT_WORDS = ("registrant", "holder", "contact", "admin", "tech", "billing", "registrar")
+
+# EPP status codes (RFC 5731 and the RGP states of RFC 3915), keyed by their letters in lower
+# case, so "client hold", "CLIENT-HOLD" and "clientHold https://icann.org/epp#clientHold" all map.
+_EPP_STATUSES: dict[str, str] = {
+    s.lower(): s
+    for s in (
+        "ok",
+        "inactive",
+        "clientDeleteProhibited",
+        "clientHold",
+        "clientRenewProhibited",
+        "clientTransferProhibited",
+        "clientUpdateProhibited",
+        "serverDeleteProhibited",
+        "serverHold",
+        "serverRenewProhibited",
+        "serverTransferProhibited",
+        "serverUpdateProhibited",
+        "pendingCreate",
+        "pendingDelete",
+        "pendingRenew",
+        "pendingRestore",
+        "pendingTransfer",
+        "pendingUpdate",
+        "addPeriod",
+        "autoRenewPeriod",
+        "renewPeriod",
+        "transferPeriod",
+        "redemptionPeriod",
+    )
+}
+
+_BRACKET_RE = re.compile(r"(?:[a-z]\.\s{0,4})?\[([^\[\]]{1,40})\]\s*(.*)", re.IGNORECASE)
+_HOST_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,62})?\.)+[a-z0-9-]{1,63}")
+_JP_STATE_DATE_RE = re.compile(r"\((\d{4}/\d{1,2}/\d{1,2})\)")
+_TOKEN_RE = re.compile(r"\S{%d}" % _PW_MAX_TOKEN)
+
+# --- dates --------------------------------------------------------------------------------------
+_MONTHS: dict[str, int] = {}
+for _i, _name in enumerate(
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ),
+    start=1,
+):
+    _MONTHS[_name] = _i
+    _MONTHS[_name[:3]] = _i
+_MONTHS["sept"] = 9
+
+_TIME = r"(?:[ T,]+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?:[.,]\d{1,9})?)?)?"
+_ZONE = (
+    r"\s*\(?\s*(?P<zone>z|[+-]\d{2}(?::?\d{2})?|(?:utc|gmt)\s*[+-]\s*\d{1,2}(?::?\d{2})?"
+    r"|[a-z]{1,5})?\s*\)?"
+)
+_DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern + _TIME + _ZONE, re.IGNORECASE))
+    for kind, pattern in (
+        # year first: unambiguous (2027-03-01, 2027/03/01, 2027.03.01, "2027. 03. 01.")
+        ("ymd", r"(?P<y>\d{4})(?:-|/|\.\s?)(?P<m>\d{1,2})(?:-|/|\.\s?)(?P<d>\d{1,2})\.?"),
+        ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),  # 20270301
+        ("ybd", r"(?P<y>\d{4})-(?P<b>[a-z]{3,9})-(?P<d>\d{1,2})\.?"),  # 2027-Mar-01 (TRABIS)
+        # day or month first, year last: order decided per TLD
+        ("xxy", r"(?P<a>\d{1,2})[./-](?P<c>\d{1,2})[./-](?P<y>\d{4}|\d{2})"),
+        ("dby", r"(?P<d>\d{1,2})[- ](?P<b>[a-z]{3,9})\.?[- ](?P<y>\d{4}|\d{2})"),  # 01-Mar-2027
+        # "March 1 2027", "Mar 1, 2027", "Tue Mar 1 2027"
+        ("bdy", r"(?:[a-z]{3},?\s+)?(?P<b>[a-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+         r"(?P<y>\d{4})"),
+        # "Tue Mar 01 12:00:00 GMT 2027"
+        ("ctime", r"(?:[a-z]{3}\s+)?(?P<b>[a-z]{3,9})\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})"
+         r"(?::(?P<S>\d{2}))?\s+(?P<zone>[a-z]{1,5})\s+(?P<y>\d{4})"),
+    )
+)
+# The ctime form carries its own time and zone: matched without the generic suffix.
+_CTIME_RE = re.compile(
+    r"(?:[a-z]{3}\s+)?(?P<b>[a-z]{3,9})\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})"
+    r"(?::(?P<S>\d{2}))?\s+(?P<zone>[a-z]{1,5})\s+(?P<y>\d{4})",
     re.IGNORECASE,
 )
 
-_NOT_FOUND = re.compile(
-    r"^\s*(?:%+\s*)?(?:"
-    r"no match(?:es)?(?: for)?\b|not found\b|no entries found|no data found|"
-    r"domain not found|object does not exist|the queried object does not exist|"
-    r"status:\s*(?:free|available|not registered|no object found)\s*$|"
-    r"no matching record|nothing found|no such domain|domain (?:name )?(?:is )?available|"
-    r"this domain name has not been registered|the domain has not been registered|"
-    r"domain \S+ is not registered|no object found|not registered\.?\s*$|"
-    r"no information available|is free\s*$|no match!!"
-    r")",
-    re.IGNORECASE | re.MULTILINE,
-)
 
-# Expiry labels, registry first: a thin registry's combined text names both.
-_REGISTRY_EXPIRY = (
-    "registry expiry date",
-    "registry expiration date",
-    "expiry date",
-    "expiration date",
-    "expiration time",
-    "expires on",
-    "expire date",
-    "expires",
-    "expire",
-    "expiry",
-    "paid-till",
-    "valid until",
-    "valid-date",
-    "validity",
-    "renewal date",
-    "renewal",
-    "free-date",
-    "date d'expiration",
-    "data de expiração",
-    "fecha de vencimiento",
-    "vervaldatum",
-    "有効期限",
-    "expires at",
-    "expiration",
-)
-_REGISTRAR_EXPIRY = ("registrar registration expiration date",)
-
-_LINE = re.compile(r"^[ \t]*\[?([^:\]\n]{1,60}?)\]?[ \t]*(?:\.{2,}|:)[ \t]*:?[ \t]*(.*?)[ \t]*$",
-                   re.MULTILINE)
-
-_EPP = {
-    s.lower(): s
-    for s in (
-        "ok", "active", "inactive", "clientHold", "serverHold", "redemptionPeriod",
-        "pendingDelete", "pendingTransfer", "pendingRenew", "pendingRestore", "pendingUpdate",
-        "pendingCreate", "clientTransferProhibited", "serverTransferProhibited",
-        "clientDeleteProhibited", "serverDeleteProhibited", "clientUpdateProhibited",
-        "serverUpdateProhibited", "clientRenewProhibited", "serverRenewProhibited",
-        "autoRenewPeriod", "renewPeriod", "transferPeriod", "addPeriod",
-    )
-}
-
-_TZ_OFFSETS = {
-    "utc": 0, "gmt": 0, "z": 0, "ut": 0, "cet": 1, "cest": 2, "eet": 2, "eest": 3,
-    "wet": 0, "west": 1, "msk": 3, "jst": 9, "kst": 9, "cst": 8, "hkt": 8, "sgt": 8,
-    "ist": 5.5, "aest": 10, "aedt": 11, "nzst": 12, "nzdt": 13, "brt": -3, "clt": -4,
-    "clst": -3, "est": -5, "edt": -4, "pst": -8, "pdt": -7,
-}
-
-_MONTHS = {
-    m: i + 1
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-    )
-}
-
-
-def parse_whois(domain: str, text: str) -> WhoisParse:
-    """Judge one WHOIS answer for ``domain`` (A-label); never raises, always quick."""
-    text = text[:MAX_TEXT].replace("\x00", "")
-    tld = domain.rsplit(".", 1)[-1].lower()
-    if not text.strip():
-        return WhoisParse("unparsed", reason="empty answer")
-    fields = _fields(text)
-    has_domain_data = any(k in fields for k in ("domain name", "domain", "registrar"))
-    if _RATE_LIMIT.search(text[:4096]) and not _has_expiry(fields):
-        line = next((ln.strip() for ln in text.splitlines() if _RATE_LIMIT.search(ln)), "")
-        return WhoisParse("rate_limited", reason=line[:200] or "rate limit reply")
-    if not has_domain_data or not _has_expiry(fields):
-        found = _NOT_FOUND.search(text[:8192])
-        if found and not (has_domain_data and _has_expiry(fields)):
-            line = text[found.start() : text.find("\n", found.start())].strip()
-            return WhoisParse("not_found", reason=(line or found.group(0).strip())[:200])
-    expires = _expiry(fields, _REGISTRY_EXPIRY, tld)
-    if expires is None:
-        expires = _python_whois_expiry(domain, text, tld)
-    registrar = _first(fields, "registrar", "sponsoring registrar", "registrar name",
-                       "registrar organization", "registrar handle")
-    statuses = _statuses(fields)
-    nameservers = _nameservers(fields)
-    referral = _first(fields, "registrar whois server", "whois server", "whois")
-    published = tld not in NO_EXPIRY_TLDS
-    if expires is None and not (has_domain_data or nameservers or statuses):
-        return WhoisParse("unparsed", reason="no domain data in the answer")
-    reason = "" if expires is not None or not published else "no expiry date field found"
-    return WhoisParse(
-        "registered",
-        expires=expires,
-        registrar=registrar,
-        statuses=statuses,
-        nameservers=nameservers,
-        referral=referral or None,
-        expiry_published=published or expires is not None,
-        reason=reason,
-    )
-
-
-def _fields(text: str) -> dict[str, list[str]]:
-    fields: dict[str, list[str]] = {}
-    for match in _LINE.finditer(text):
-        key = " ".join(match.group(1).strip().lower().split())
-        value = match.group(2).strip()
-        if value and not key.startswith(("http", "%", "#", ">>>")):
-            fields.setdefault(key, []).append(value)
-    return fields
-
-
-def _has_expiry(fields: dict[str, list[str]]) -> bool:
-    return any(label in fields for label in _REGISTRY_EXPIRY)
-
-
-def _first(fields: dict[str, list[str]], *keys: str) -> str | None:
-    for key in keys:
-        for value in fields.get(key, ()):
-            if value.strip():
-                return value.strip()[:200]
-    return None
-
-
-def _expiry(fields: dict[str, list[str]], labels: tuple[str, ...], tld: str) -> datetime | None:
-    for label in labels:
-        for value in fields.get(label, ()):
-            moment = parse_date(value, tld)
-            if moment is not None:
-                return moment
-    return None
-
-
-def _statuses(fields: dict[str, list[str]]) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in ("domain status", "status", "state", "epp status"):
-        for value in fields.get(key, ()):
-            for word in re.split(r"[\s,]+", value):
-                epp = _EPP.get(word.strip().lower().replace("_", ""))
-                if epp and epp not in found:
-                    found.append(epp)
-            spaced = _EPP.get(value.lower().replace(" ", "").split("http")[0])
-            if spaced and spaced not in found:
-                found.append(spaced)
-    return tuple(found)
-
-
-def _nameservers(fields: dict[str, list[str]]) -> tuple[str, ...]:
-    found: list[str] = []
-    for key in ("name server", "nameserver", "nserver", "name servers", "nameservers", "dns",
-                "host name", "primary server", "secondary server"):
-        for value in fields.get(key, ()):
-            host = value.split()[0].rstrip(".").lower() if value.split() else ""
-            if host and "." in host and not re.fullmatch(r"[\d.:]+", host) and host not in found:
-                found.append(host)
-    return tuple(found)
-
-
-_ISO = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?\s*"
-    r"(Z|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,5}\)?)?"
-)
-_NUMERIC = re.compile(
-    r"^(\d{1,4})[./-](\d{1,2})[./-](\d{1,4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*"
-    r"(Z|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,5}\)?)?"
-)
-_NAMED = re.compile(
-    r"^(?:[A-Za-z]{3},?\s+)?(\d{1,2})[\s-]([A-Za-z]{3,9})[\s-](\d{2,4})"
-    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,5}\)?)?"
-)
-_MONTH_NAMED = re.compile(
-    r"^(?:[A-Za-z]{3},?\s+)?([A-Za-z]{3,9})\s+(\d{1,2}),?\s+(\d{4})"
-    r"(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?\s*(Z|[+-]\d{2}:?\d{2}|\(?[A-Za-z]{1,5}\)?)?"
-)
-_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})\b")
-_DOTTED_SPACED = re.compile(r"^(\d{4})\.\s*(\d{1,2})\.\s*(\d{1,2})\.?")
+class _Ambiguous(Exception):
+    """A numeric date whose day and month cannot be told apart for this TLD."""
 
 
 def parse_date(value: str, tld: str = "") -> datetime | None:
-    """A WHOIS date in any common form as aware UTC, or None (never guesses ambiguously)."""
-    value = value.strip()[:80]
+    """A WHOIS date string as tz-aware UTC, or None when it cannot be read for ``tld``.
+
+    A date without a time is taken as midnight UTC of that calendar date (the date people read
+    in the registry's answer); a time without a zone is in the registry's local time when known.
+    Raises nothing; an ambiguous day/month order reads as None.
+    """
     try:
-        match = _ISO.match(value)
-        if match:
-            y, mo, d, hh, mm, ss, zone = match.groups()
-            return _build(int(y), int(mo), int(d), hh, mm, ss, zone)
-        match = _DOTTED_SPACED.match(value)
-        if match:
-            y, mo, d = match.groups()
-            return _build(int(y), int(mo), int(d), None, None, None, None)
-        match = _NUMERIC.match(value)
-        if match:
-            a, b, c, hh, mm, ss, zone = match.groups()
-            if len(a) == 4:  # year first: y/m/d
-                y, mo, d = int(a), int(b), int(c)
-            else:
-                y = _year(c)
-                first, second = int(a), int(b)
-                month_first = tld in MONTH_FIRST_TLDS
-                if first > 12:
-                    month_first = False
-                elif second > 12:
-                    month_first = True
-                mo, d = (first, second) if month_first else (second, first)
-            return _build(y, mo, d, hh, mm, ss, zone)
-        match = _NAMED.match(value)
-        if match:
-            d, month, y, hh, mm, ss, zone = match.groups()
-            mo = _MONTHS.get(month[:3].lower())
-            return _build(_year(y), mo, int(d), hh, mm, ss, zone) if mo else None
-        match = _MONTH_NAMED.match(value)
-        if match:
-            month, d, y, hh, mm, ss, zone = match.groups()
-            mo = _MONTHS.get(month[:3].lower())
-            return _build(int(y), mo, int(d), hh, mm, ss, zone) if mo else None
-        match = _COMPACT.match(value)
-        if match:
-            y, mo, d = match.groups()
-            return _build(int(y), int(mo), int(d), None, None, None, None)
+        return _parse_date(value, tld)
+    except _Ambiguous:
+        return None
+
+
+def _parse_date(value: str, tld: str) -> datetime | None:
+    text = value.strip()[:80]
+    text = re.sub(r"\s*#.*$", "", text)  # registro.br "20000101 #123456"
+    text = text.replace("（", "(").replace("）", ")")
+    if not text:
+        return None
+    match = _CTIME_RE.fullmatch(text)
+    kind = "ctime"
+    if match is None:
+        for kind, pattern in _DATE_FORMS:
+            if kind == "ctime":
+                continue
+            match = pattern.fullmatch(text)
+            if match is not None:
+                break
+    if match is None:
+        return None
+    parts = match.groupdict()
+    year = int(parts["y"])
+    if year < 100:  # two-digit years: expiry dates are in this century
+        year += 2000 if year < 70 else 1900
+    if kind == "xxy":
+        first, second = int(parts["a"]), int(parts["c"])
+        if first > 12 or first == second:
+            day, month = first, second
+        elif second > 12:
+            day, month = second, first
+        elif tld in DAY_FIRST_TLDS:
+            day, month = first, second
+        else:
+            raise _Ambiguous(text)
+    else:
+        day = int(parts["d"])
+        if parts.get("b"):
+            month_number = _MONTHS.get(parts["b"].lower())
+            if month_number is None:
+                return None
+            month = month_number
+        else:
+            month = int(parts["m"])
+    hour = int(parts["H"]) if parts.get("H") else None
+    minute = int(parts["M"]) if parts.get("M") else 0
+    second = int(parts["S"]) if parts.get("S") else 0
+    zone = _zone(parts.get("zone"), tld, has_time=hour is not None)
+    if zone is False:
+        return None
+    try:
+        moment = datetime(year, month, day, hour or 0, minute, second)
     except ValueError:
         return None
-    return None
-
-
-def _year(text: str) -> int:
-    year = int(text)
-    return year + 2000 if year < 100 else year
-
-
-def _build(y: int, mo: int, d: int, hh: str | None, mm: str | None, ss: str | None,
-           zone: str | None) -> datetime:
-    moment = datetime(y, mo, d, int(hh or 0), int(mm or 0), int(ss or 0), tzinfo=timezone.utc)
-    return moment - timedelta(hours=_offset(zone))
-
-
-def _offset(zone: str | None) -> float:
-    if not zone:
-        return 0.0
-    zone = zone.strip("()").strip()
-    if zone[0] in "+-":
-        digits = zone[1:].replace(":", "")
-        hours = int(digits[:2]) + int(digits[2:4] or 0) / 60
-        return hours if zone[0] == "+" else -hours
-    return float(_TZ_OFFSETS.get(zone.lower(), 0))
-
-
-def _python_whois_expiry(domain: str, text: str, tld: str) -> datetime | None:
-    """python-whois's reading as a second opinion (never its .jp/.hk classes)."""
-    if tld in ("jp", "hk"):
+    if not 1970 <= year <= 2200:
         return None
+    assert zone is not True
+    return moment.replace(tzinfo=zone).astimezone(_UTC)
+
+
+def _zone(name: str | None, tld: str, *, has_time: bool) -> tzinfo | bool:
+    """The zone a date is written in; False when it is named but unknown."""
+    if not name:
+        return _TLD_ZONE.get(tld, _UTC) if has_time else _UTC
+    label = name.strip().lower().replace(" ", "")
+    if label in _NAMED_ZONES:
+        return timezone(timedelta(hours=_NAMED_ZONES[label]))
+    offset = re.fullmatch(r"(?:utc|gmt)?([+-])(\d{1,2}):?(\d{2})?", label)
+    if offset is None:
+        return False
+    sign = -1 if offset.group(1) == "-" else 1
+    minutes = int(offset.group(2)) * 60 + int(offset.group(3) or 0)
+    if minutes > 14 * 60:
+        return False
+    return timezone(sign * timedelta(minutes=minutes))
+
+
+# --- reading the answer -------------------------------------------------------------------------
+@dataclass
+class _Reading:
+    """What our own line reader found, before the outcome is decided."""
+
+    expiry: list[tuple[int, str]] = field(default_factory=list)  # (rank, raw value)
+    statuses: list[str] = field(default_factory=list)
+    nameservers: list[str] = field(default_factory=list)
+    registrar: str | None = None
+    referral: str | None = None
+    rate_limit_line: str | None = None
+    not_found_line: str | None = None
+
+
+def _norm_label(label: str) -> str:
+    label = label.strip().lower().rstrip(". \t").lstrip(". \t")
+    return " ".join(label.split())
+
+
+def _phrase_key(line: str) -> str:
+    low = line.strip().lower()
+    match = _LINE_PREFIX_RE.match(low)
+    return low[match.end() :] if match else low
+
+
+def _read(tld: str, lines: Iterable[str]) -> _Reading:
+    out = _Reading()
+    section = ""  # current header ("registrar", "name servers", ...)
+    section_by_colon = False  # "Registrar:" opens a block that a blank line closes
+    cont_label = ""  # last label with a value, for indented continuation lines (.pl)
+    nameserver_labels = _NAMESERVER_LABELS | ({"hostname"} if tld == "dk" else frozenset())
+    for raw in lines:
+        line = raw.rstrip()
+        stripped = line.strip()
+        if not stripped:
+            if section_by_colon:
+                section, section_by_colon = "", False
+            cont_label = ""
+            continue
+        key = _phrase_key(stripped)
+        if out.rate_limit_line is None and key.startswith(_RATE_LIMIT_STARTS):
+            out.rate_limit_line = stripped[:160]
+        if out.not_found_line is None and _NOT_FOUND_RE.match(key):
+            out.not_found_line = stripped[:160]
+        indented = line[:1] in (" ", "\t")
+
+        label: str | None = None
+        value = ""
+        bracket = _BRACKET_RE.fullmatch(stripped) if stripped[:1] in "[abcdefghijklmnopqrs" else None
+        if bracket is not None and (stripped.startswith("[") or stripped[1:2] == "."):
+            label, value = _norm_label(bracket.group(1)), bracket.group(2).strip()
+        else:
+            head, sep, tail = stripped.partition(":")
+            if sep and 0 < len(head) <= 60 and "//" not in head and not head.strip().isdigit():
+                label, value = _norm_label(head), tail.strip()
+        if label is not None and not label:
+            label = None
+
+        if label is None:
+            # a value line: continuation of the last label, or an entry of the open section
+            if cont_label and indented:
+                _take(out, tld, cont_label, stripped, section, nameserver_labels)
+            elif section and (indented or section_by_colon):
+                _take_section_value(out, section, stripped, nameserver_labels)
+            elif len(stripped) <= 40 and not any(ch.isdigit() for ch in stripped):
+                section, section_by_colon = _norm_label(stripped.strip("[]")), False
+            continue
+
+        if not value:
+            section, section_by_colon, cont_label = label, True, ""
+            continue
+        cont_label = label
+        _take(out, tld, label, value, section, nameserver_labels)
+    return out
+
+
+def _in_contact(section: str) -> bool:
+    return any(word in section for word in _CONTACT_WORDS)
+
+
+def _take(
+    out: _Reading,
+    tld: str,
+    label: str,
+    value: str,
+    section: str,
+    nameserver_labels: frozenset[str],
+) -> None:
+    rank = _EXPIRY_LABELS.get(label)
+    if rank is not None and not _in_contact(section):
+        out.expiry.append((rank, value))
+    elif label in _STATUS_LABELS and not _in_contact(section):
+        out.statuses.append(value)
+        if tld == "jp" and label in ("state", "状態"):
+            # co.jp style: "[State] Connected (2027/03/31)" - the date is the expiry
+            dated = _JP_STATE_DATE_RE.search(value)
+            if dated is not None:
+                out.expiry.append((2, dated.group(1)))
+    elif label in nameserver_labels:
+        out.nameservers.append(value)
+    elif label in _REGISTRAR_LABELS:
+        if out.registrar is None and not section.startswith(("registrant", "holder")):
+            out.registrar = _clean_registrar(value)
+    elif section.startswith("registrar") and label in _REGISTRAR_IN_SECTION:
+        if out.registrar is None:
+            out.registrar = _clean_registrar(value)
+    elif label in _REFERRAL_LABELS and out.referral is None:
+        out.referral = _clean_referral(value)
+
+
+def _take_section_value(
+    out: _Reading, section: str, value: str, nameserver_labels: frozenset[str]
+) -> None:
+    if section in nameserver_labels:
+        out.nameservers.append(value)
+    elif section in ("flags", "registration status", "domain status", "status"):
+        out.statuses.append(value)
+    elif section.startswith("registrar") and section in _REGISTRAR_LABELS | {"registrar"}:
+        if out.registrar is None:
+            out.registrar = _clean_registrar(value)
+
+
+def _clean_registrar(value: str) -> str | None:
+    value = re.sub(r"\s*\[tag\s*=[^\]]*\]\s*$", "", value.strip(), flags=re.IGNORECASE)
+    if not value or value.lower().startswith(("http://", "https://", "www.")):
+        return None
+    return value[:200]
+
+
+def _clean_referral(value: str) -> str | None:
+    host = value.strip().split()[0].lower() if value.strip() else ""
+    host = re.sub(r"^[a-z][a-z0-9+.-]{0,15}://", "", host)  # http://, whois://, rwhois://
+    host = host.split("/", 1)[0].rstrip(".")
+    name, _, port = host.partition(":")
+    name = name.rstrip(".")
+    if not _HOST_RE.fullmatch(name) or _is_ip(name):
+        return None
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            return None
+        return f"{name}:{int(port)}"
+    return name
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def _nameserver(value: str) -> str | None:
+    token = value.strip().split()[0] if value.strip() else ""
+    token = token.lower().rstrip(".,;")
+    if not token or _is_ip(token) or not _HOST_RE.fullmatch(token):
+        return None
+    return token
+
+
+def _epp_statuses(values: Iterable[str]) -> tuple[str, ...]:
+    found: list[str] = []
+    for value in values:
+        value = re.sub(r"https?://\S*", " ", value)  # "clientHold https://icann.org/epp#..."
+        value = re.sub(r"\([^)]*\)", " ", value)  # EIS "ok (paid and in zone)"
+        for piece in re.split(r"[,/;|]", value):
+            letters = re.sub(r"[^a-z]", "", piece.lower())
+            code = _EPP_STATUSES.get(letters)
+            if code is not None and code not in found:
+                found.append(code)
+    return tuple(found)
+
+
+def _dedupe(items: Iterable[str | None]) -> tuple[str, ...]:
+    seen: list[str] = []
+    for item in items:
+        if item and item not in seen:
+            seen.append(item)
+    return tuple(seen)
+
+
+# --- python-whois, fenced in --------------------------------------------------------------------
+# TLDs whose python-whois class was checked to stay linear on adversarial input (long tokens,
+# thousands of repeated section words, lines of blanks). Its .fi/.it/.sk/.pt classes use
+# "Holder[\s\w\W]+phone"-style patterns (quadratic); .jp/.hk are exponential/quadratic.
+_PW_CLASS_TLDS = frozenset(
+    "com net org info biz io me us uk ru su fr pl ee br cz lt se nu no is ca in nz cn co dk be "
+    "at ch li eu de nl".split()
+)
+
+
+def _pw_safe_regex() -> dict[str, str]:
     try:
         from whois.parser import WhoisEntry
+    except Exception:
+        return {}
+    # the base class's simple "Label: *(.+)" patterns, minus the quadratic e-mail pattern
+    base: dict[str, str] = dict(WhoisEntry._regex)
+    base.pop("emails", None)
+    return base
 
-        entry = WhoisEntry.load(domain, text[:65536])
-        value = entry.get("expiration_date")
-    except Exception:  # noqa: BLE001 - any failure of the second opinion is "no opinion"
+
+_PW_SAFE_REGEX = _pw_safe_regex()
+
+
+def _pywhois(domain: str, tld: str, text: str) -> dict[str, Any] | None:
+    """python-whois's reading of a sanitised copy of ``text``; None when it fails or raises."""
+    try:
+        from whois.parser import WhoisEntry
+    except Exception:
         return None
+    lines = (line[:_MAX_LINE] for line in text[:_PW_MAX_TEXT].splitlines())
+    safe = _TOKEN_RE.sub(lambda m: m.group(0) + " ", "\n".join(lines))
+    try:
+        if tld in _PW_CLASS_TLDS:
+            entry = WhoisEntry.load(domain, safe)
+        else:
+            entry = WhoisEntry(domain, safe, regex=_PW_SAFE_REGEX)
+        return dict(entry)
+    except Exception:  # unknown date format, "not found" exceptions, anything
+        return None
+
+
+def _pw_expiry(result: dict[str, Any]) -> datetime | None:
+    """python-whois's expiry when it is one date (a list means registry + registrar dates)."""
+    value = result.get("expiration_date")
     if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, datetime)), None)
+        dates = {v.date() for v in value if isinstance(v, datetime)}
+        if len(dates) != 1:
+            return None
+        value = next(v for v in value if isinstance(v, datetime))
     if not isinstance(value, datetime):
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        value = value.replace(tzinfo=_UTC)
+    return value.astimezone(_UTC)
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+# --- the entry point ----------------------------------------------------------------------------
+def parse_whois(domain: str, text: str) -> WhoisParse:
+    """Read one WHOIS answer about ``domain`` (A-label); never raises, returns promptly."""
+    try:
+        return _parse(domain, text)
+    except Exception as exc:  # the parser is total: a bug here must not abort a whole run
+        return WhoisParse("unparsed", reason=f"WHOIS answer could not be read ({type(exc).__name__})")
+
+
+def _parse(domain: str, text: str) -> WhoisParse:
+    domain = str(domain).strip().lower().rstrip(".")
+    tld = domain.rsplit(".", 1)[-1]
+    if not isinstance(text, str):
+        text = str(text)
+    text = text[:MAX_TEXT].replace("\x00", "").replace("\r\n", "\n")
+    if not text.strip():
+        return WhoisParse("unparsed", reason="empty WHOIS answer")
+    lines = [line[:_MAX_LINE] for line in text.splitlines()]
+    reading = _read(tld, lines)
+
+    expires, ambiguous = _best_expiry(reading, tld)
+    if reading.rate_limit_line is not None and expires is None:
+        return WhoisParse("rate_limited", reason=f"rate limited: {reading.rate_limit_line}")
+    if reading.not_found_line is not None and expires is None:
+        return WhoisParse("not_found", reason=f"registry says: {reading.not_found_line}")
+
+    pw = _pywhois(domain, tld, text) if tld else None
+    no_expiry = tld in NO_EXPIRY_TLDS
+    if expires is None and not ambiguous and pw is not None and not no_expiry:
+        expires = _pw_expiry(pw)
+
+    registrar = reading.registrar
+    nameservers = _dedupe(_nameserver(v) for v in reading.nameservers)
+    statuses = _epp_statuses(reading.statuses)
+    if pw is not None:
+        if registrar is None:
+            registrar = next((_clean_registrar(v) for v in _as_list(pw.get("registrar"))), None)
+        if not nameservers:
+            nameservers = _dedupe(_nameserver(v) for v in _as_list(pw.get("name_servers")))
+        if not statuses:
+            statuses = _epp_statuses(_as_list(pw.get("status")))
+
+    common: dict[str, Any] = {
+        "registrar": registrar,
+        "statuses": statuses,
+        "nameservers": nameservers,
+        "referral": reading.referral,
+    }
+    if expires is not None:
+        return WhoisParse("registered", expires=expires, **common)
+    if no_expiry:
+        return WhoisParse("registered", expiry_published=False, **common)
+    if ambiguous:
+        reason = "expiry date is ambiguous (day and month could be swapped) for this registry"
+    elif reading.expiry:
+        reason = f"expiry date not understood: {reading.expiry[0][1][:60]!r}"
+    else:
+        reason = "no expiry date found in the WHOIS answer"
+    return WhoisParse("unparsed", reason=reason, **common)
+
+
+def _best_expiry(reading: _Reading, tld: str) -> tuple[datetime | None, bool]:
+    """The best-ranked readable expiry, and whether the best rank held an ambiguous date."""
+    for rank in sorted({r for r, _ in reading.expiry}):
+        ambiguous = False
+        for value_rank, value in reading.expiry:
+            if value_rank != rank:
+                continue
+            try:
+                moment = _parse_date(value, tld)
+            except _Ambiguous:
+                ambiguous = True
+                continue
+            if moment is not None:
+                return moment, False
+        if ambiguous:
+            return None, True
+    return None, False
