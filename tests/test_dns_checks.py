@@ -23,7 +23,7 @@ from domwatch.checks.mail import check_mail
 from domwatch.config import Settings
 from domwatch.lab import DnsServer, Lab
 from domwatch.model import Domain, DomainResult
-from domwatch.net.resolver import Nameserver, Resolver
+from domwatch.net.resolver import Answer, Nameserver, Outcome, Resolver
 from tests.conftest import Run, domwatch
 
 TIMEOUT = 1.0  # the silent server costs one timeout per test that meets it
@@ -74,6 +74,9 @@ def _start(lab: Lab) -> Servers:
                 "drift.test.": zone("drift.test", 1, DRIFT_NS),
                 "broken.test.": zone("broken.test", 3, BROKEN_NS),
                 "failing.test.": zone("failing.test", 1, {"ns1.failing.test": "127.0.0.2"}),
+                "dual.test.": zone(
+                    "dual.test", 5, {"ns1.dual.test": "127.0.0.2"}, "ns1 AAAA 2001:db8::53\n"
+                ),
             },
             behaviours={"failing.test": "servfail", "*.failing.test": "servfail"},
         )
@@ -85,6 +88,7 @@ def _start(lab: Lab) -> Servers:
             "good.test.": GOOD,
             "drift.test.": zone("drift.test", 1, DRIFT_NS),
             "broken.test.": zone("broken.test", 3, BROKEN_NS),
+            "dual.test.": zone("dual.test", 5, {"ns1.dual.test": "127.0.0.2"}),
         },
         host="127.0.0.2",
         port=port,
@@ -238,6 +242,26 @@ def test_resolver_servfail_is_one_dns_finding_and_nothing_under_mail(servers: Se
     assert [f.code for f in merged.findings] == ["dns.servfail"]
     assert merged.sections["dns"]["nameservers"] == []
     assert merged.sections["mail"]["spf"] is None
+
+
+class _NoIpv6(Resolver):
+    """A resolver on a host without IPv6: every IPv6 address is a socket error."""
+
+    async def ask(self, server: Nameserver, name: str, rdtype: str, *, recursion: bool) -> Answer:
+        if ":" in server.address:
+            return Answer(name, rdtype, Outcome.ERROR, server=str(server), detail="unreachable")
+        return await super().ask(server, name, rdtype, recursion=recursion)
+
+
+def test_no_ipv6_here_is_not_a_lame_name_server(servers: Servers) -> None:
+    ctx = make_context(servers.resolver)
+    ctx.resolver = _NoIpv6([Nameserver(servers.resolver.host, servers.resolver.port)], TIMEOUT)
+    result = asyncio.run(check_dns(Domain("dual.test", "dual.test"), ctx))
+    assert result.findings == []
+    assert result.data is not None
+    assert verdicts(result.data) == {
+        "ns1.dual.test": [("127.0.0.2", "ok"), ("2001:db8::53", "unreachable")]
+    }
 
 
 def test_loopback_port_rule_only_applies_to_loopback() -> None:

@@ -72,10 +72,30 @@ async def check_dns(domain: Domain, ctx: Context) -> CheckResult:
         return result
     names = sorted({r.target.to_text(omit_final_dot=True).lower() for r in answer.rdatas})
     judged = await asyncio.gather(*(_judge_nameserver(domain, host, ctx) for host in names))
+    # A host without IPv6 gets a socket error for every IPv6 address: that is our network,
+    # not the name server's fault. Only when some IPv6 address answered is an error news.
+    have_v6 = any(
+        ":" in a["address"] and a["verdict"] != "error"
+        for entry, _, _ in judged
+        for a in entry["addresses"]
+    )
     serials: list[tuple[str, str, int]] = []
-    for entry, findings in judged:
+    for entry, findings, lame in judged:
         data["nameservers"].append(entry)
         result.findings.extend(findings)
+        for address, why in lame:
+            if address["verdict"] == "error" and ":" in address["address"] and not have_v6:
+                address["verdict"] = "unreachable"
+                continue
+            result.findings.append(
+                Finding(
+                    "dns.ns_lame",
+                    Severity.WARNING,
+                    CHECK,
+                    f"name server {entry['name']} ({address['address']}) does not answer "
+                    f"authoritatively for {domain.display_name}: {why}",
+                )
+            )
         serials.extend(
             (entry["name"], a["address"], a["serial"])
             for a in entry["addresses"]
@@ -97,37 +117,34 @@ async def check_dns(domain: Domain, ctx: Context) -> CheckResult:
 
 async def _judge_nameserver(
     domain: Domain, host: str, ctx: Context
-) -> tuple[dict[str, Any], list[Finding]]:
-    """Look up one name server's addresses and ask each for the domain's SOA."""
+) -> tuple[dict[str, Any], list[Finding], list[tuple[dict[str, Any], str]]]:
+    """Look up one name server's addresses and ask each for the domain's SOA.
+
+    Returns the report entry, findings about the name server itself, and each address that
+    did not answer authoritatively with the reason why (judged by the caller).
+    """
     entry: dict[str, Any] = {"name": host, "addresses": []}
     v4, v6 = await asyncio.gather(
         ctx.resolver.resolve(host, "A"), ctx.resolver.resolve(host, "AAAA")
     )
     addresses = [*v4.texts, *v6.texts]
     if not addresses:
-        return entry, [_unresolvable(domain, host, v4, v6)]
+        return entry, [_unresolvable(domain, host, v4, v6)], []
     asked = await asyncio.gather(
         *(
             ctx.resolver.ask(Nameserver(a, _port_for(a, ctx)), domain.name, "SOA", recursion=False)
             for a in addresses
         )
     )
-    findings: list[Finding] = []
+    lame: list[tuple[dict[str, Any], str]] = []
     for address, soa in zip(addresses, asked, strict=True):
         verdict, why = _verdict(soa, ctx.settings.timeout)
         serial = int(soa.rdatas[0].serial) if verdict == "ok" else None
-        entry["addresses"].append({"address": address, "verdict": verdict, "serial": serial})
+        item = {"address": address, "verdict": verdict, "serial": serial}
+        entry["addresses"].append(item)
         if verdict != "ok":
-            findings.append(
-                Finding(
-                    "dns.ns_lame",
-                    Severity.WARNING,
-                    CHECK,
-                    f"name server {host} ({address}) does not answer authoritatively "
-                    f"for {domain.display_name}: {why}",
-                )
-            )
-    return entry, findings
+            lame.append((item, why))
+    return entry, [], lame
 
 
 def _verdict(soa: Answer, timeout: float) -> tuple[str, str]:
