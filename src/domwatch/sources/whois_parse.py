@@ -69,8 +69,62 @@ NO_EXPIRY_TLDS: frozenset[str] = frozenset(
 # first two fields are both <= 12 is read only for these; elsewhere it is refused as ambiguous.
 # No registry is known to write month-first, so there is no month-first table.
 DAY_FIRST_TLDS: frozenset[str] = frozenset(
-    "fi ax cz sk pt hk ee dk no se nu is it fr es be nl at ch li de lu ru su xn--p1ai ua by kz "
-    "tr uk ie hu ro bg hr si rs lt lv pl eu au nz in sg my il ar cl mx pe br md am".split()
+    [
+        "fi",
+        "ax",
+        "cz",
+        "sk",
+        "pt",
+        "hk",
+        "ee",
+        "dk",
+        "no",
+        "se",
+        "nu",
+        "is",
+        "it",
+        "fr",
+        "es",
+        "be",
+        "nl",
+        "at",
+        "ch",
+        "li",
+        "de",
+        "lu",
+        "ru",
+        "su",
+        "xn--p1ai",
+        "ua",
+        "by",
+        "kz",
+        "tr",
+        "uk",
+        "ie",
+        "hu",
+        "ro",
+        "bg",
+        "hr",
+        "si",
+        "rs",
+        "lt",
+        "lv",
+        "pl",
+        "eu",
+        "au",
+        "nz",
+        "in",
+        "sg",
+        "my",
+        "il",
+        "ar",
+        "cl",
+        "mx",
+        "pe",
+        "br",
+        "md",
+        "am",
+    ]
 )
 
 # Local time of registries that print times without a zone (naive means UTC elsewhere).
@@ -79,13 +133,13 @@ _JST = timezone(timedelta(hours=9), "JST")
 _CST_CN = timezone(timedelta(hours=8), "CST")
 
 
-def _helsinki() -> tzinfo:
+def _local(name: str, standard_hours: int) -> tzinfo:
     try:
         from zoneinfo import ZoneInfo
 
-        return ZoneInfo("Europe/Helsinki")
-    except Exception:  # no tz database: Finnish standard time is close enough for a date
-        return timezone(timedelta(hours=2), "EET")
+        return ZoneInfo(name)
+    except Exception:  # no tz database: standard time is within an hour, close enough for a date
+        return timezone(timedelta(hours=standard_hours))
 
 
 _TLD_ZONE: dict[str, tzinfo] = {
@@ -94,8 +148,14 @@ _TLD_ZONE: dict[str, tzinfo] = {
     "cn": _CST_CN,
     "tw": _CST_CN,
     "hk": _CST_CN,
-    "fi": _helsinki(),  # Traficom prints Finnish local time
-    "ax": _helsinki(),
+    # Traficom stamps its answers "(EET)": Finnish local time. Reading it as local gives the
+    # earlier instant, the safe side for an expiry warning.
+    "fi": _local("Europe/Helsinki", 2),
+    "ax": _local("Europe/Mariehamn", 2),
+    "pl": _local("Europe/Warsaw", 1),  # NASK "renewal date: 2027.03.01 12:00:00"
+    "cz": _local("Europe/Prague", 1),
+    "sk": _local("Europe/Bratislava", 1),
+    "pt": _local("Europe/Lisbon", 0),  # DNS.PT "01/03/2027 23:59:00"
 }
 
 _NAMED_ZONES: dict[str, int] = {  # hours east of UTC; only names with one meaning
@@ -286,7 +346,7 @@ _EPP_STATUSES: dict[str, str] = {
 _BRACKET_RE = re.compile(r"(?:[a-z]\.\s{0,4})?\[([^\[\]]{1,40})\]\s*(.*)", re.IGNORECASE)
 _HOST_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,62})?\.)+[a-z0-9-]{1,63}")
 _JP_STATE_DATE_RE = re.compile(r"\((\d{4}/\d{1,2}/\d{1,2})\)")
-_TOKEN_RE = re.compile(r"\S{%d}" % _PW_MAX_TOKEN)
+_TOKEN_RE = re.compile(r"\S{" + str(_PW_MAX_TOKEN) + "}")
 
 # --- dates --------------------------------------------------------------------------------------
 _MONTHS: dict[str, int] = {}
@@ -327,11 +387,11 @@ _DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("xxy", r"(?P<a>\d{1,2})[./-](?P<c>\d{1,2})[./-](?P<y>\d{4}|\d{2})"),
         ("dby", r"(?P<d>\d{1,2})[- ](?P<b>[a-z]{3,9})\.?[- ](?P<y>\d{4}|\d{2})"),  # 01-Mar-2027
         # "March 1 2027", "Mar 1, 2027", "Tue Mar 1 2027"
-        ("bdy", r"(?:[a-z]{3},?\s+)?(?P<b>[a-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
-         r"(?P<y>\d{4})"),
-        # "Tue Mar 01 12:00:00 GMT 2027"
-        ("ctime", r"(?:[a-z]{3}\s+)?(?P<b>[a-z]{3,9})\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})"
-         r"(?::(?P<S>\d{2}))?\s+(?P<zone>[a-z]{1,5})\s+(?P<y>\d{4})"),
+        (
+            "bdy",
+            r"(?:[a-z]{3},?\s+)?(?P<b>[a-z]{3,9})\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+"
+            r"(?P<y>\d{4})",
+        ),
     )
 )
 # The ctime form carries its own time and zone: matched without the generic suffix.
@@ -362,17 +422,16 @@ def parse_date(value: str, tld: str = "") -> datetime | None:
 def _parse_date(value: str, tld: str) -> datetime | None:
     text = value.strip()[:80]
     text = re.sub(r"\s*#.*$", "", text)  # registro.br "20000101 #123456"
-    text = text.replace("（", "(").replace("）", ")")
+    text = text.replace("\uff08", "(").replace("\uff09", ")")  # full-width brackets (JPRS)
     if not text:
         return None
     match = _CTIME_RE.fullmatch(text)
     kind = "ctime"
     if match is None:
-        for kind, pattern in _DATE_FORMS:
-            if kind == "ctime":
-                continue
+        for form, pattern in _DATE_FORMS:
             match = pattern.fullmatch(text)
             if match is not None:
+                kind = form
                 break
     if match is None:
         return None
@@ -403,7 +462,7 @@ def _parse_date(value: str, tld: str) -> datetime | None:
     minute = int(parts["M"]) if parts.get("M") else 0
     second = int(parts["S"]) if parts.get("S") else 0
     zone = _zone(parts.get("zone"), tld, has_time=hour is not None)
-    if zone is False:
+    if zone is None:
         return None
     try:
         moment = datetime(year, month, day, hour or 0, minute, second)
@@ -411,12 +470,11 @@ def _parse_date(value: str, tld: str) -> datetime | None:
         return None
     if not 1970 <= year <= 2200:
         return None
-    assert zone is not True
     return moment.replace(tzinfo=zone).astimezone(_UTC)
 
 
-def _zone(name: str | None, tld: str, *, has_time: bool) -> tzinfo | bool:
-    """The zone a date is written in; False when it is named but unknown."""
+def _zone(name: str | None, tld: str, *, has_time: bool) -> tzinfo | None:
+    """The zone a date is written in; None when it is named but unknown (or has two meanings)."""
     if not name:
         return _TLD_ZONE.get(tld, _UTC) if has_time else _UTC
     label = name.strip().lower().replace(" ", "")
@@ -424,11 +482,11 @@ def _zone(name: str | None, tld: str, *, has_time: bool) -> tzinfo | bool:
         return timezone(timedelta(hours=_NAMED_ZONES[label]))
     offset = re.fullmatch(r"(?:utc|gmt)?([+-])(\d{1,2}):?(\d{2})?", label)
     if offset is None:
-        return False
+        return None
     sign = -1 if offset.group(1) == "-" else 1
     minutes = int(offset.group(2)) * 60 + int(offset.group(3) or 0)
     if minutes > 14 * 60:
-        return False
+        return None
     return timezone(sign * timedelta(minutes=minutes))
 
 
@@ -459,53 +517,64 @@ def _phrase_key(line: str) -> str:
 
 def _read(tld: str, lines: Iterable[str]) -> _Reading:
     out = _Reading()
-    section = ""  # current header ("registrar", "name servers", ...)
-    section_by_colon = False  # "Registrar:" opens a block that a blank line closes
-    cont_label = ""  # last label with a value, for indented continuation lines (.pl)
+    # A section is opened by a header line ("Nameservers", "[Registrar]") or by a label with no
+    # value ("Registrar:"). A label-opened one holds only the lines indented below it (Nominet,
+    # EURid) or, when not indented, the value lines up to the next blank line (NASK), so an empty
+    # ICANN field ("Registrar Abuse Contact Phone:") does not swallow the fields after it.
+    section = ""
+    opener_indent = -1  # indentation of the "Label:" that opened the section; -1 for a header
+    cont_label = ""  # last label with a value, for indented continuation lines (NASK nameservers)
     nameserver_labels = _NAMESERVER_LABELS | ({"hostname"} if tld == "dk" else frozenset())
     for raw in lines:
         line = raw.rstrip()
-        stripped = line.strip()
+        stripped = line.lstrip()
         if not stripped:
-            if section_by_colon:
-                section, section_by_colon = "", False
+            if opener_indent >= 0:
+                section, opener_indent = "", -1
             cont_label = ""
             continue
+        indent = len(line) - len(stripped)
         key = _phrase_key(stripped)
         if out.rate_limit_line is None and key.startswith(_RATE_LIMIT_STARTS):
             out.rate_limit_line = stripped[:160]
         if out.not_found_line is None and _NOT_FOUND_RE.match(key):
             out.not_found_line = stripped[:160]
-        indented = line[:1] in (" ", "\t")
 
-        label: str | None = None
-        value = ""
-        bracket = _BRACKET_RE.fullmatch(stripped) if stripped[:1] in "[abcdefghijklmnopqrs" else None
-        if bracket is not None and (stripped.startswith("[") or stripped[1:2] == "."):
-            label, value = _norm_label(bracket.group(1)), bracket.group(2).strip()
-        else:
-            head, sep, tail = stripped.partition(":")
-            if sep and 0 < len(head) <= 60 and "//" not in head and not head.strip().isdigit():
-                label, value = _norm_label(head), tail.strip()
-        if label is not None and not label:
-            label = None
-
+        label, value = _split_label(stripped)
         if label is None:
             # a value line: continuation of the last label, or an entry of the open section
-            if cont_label and indented:
+            if cont_label and indent > 0:
                 _take(out, tld, cont_label, stripped, section, nameserver_labels)
-            elif section and (indented or section_by_colon):
+            elif section and (indent > max(opener_indent, 0) or opener_indent >= 0):
                 _take_section_value(out, section, stripped, nameserver_labels)
             elif len(stripped) <= 40 and not any(ch.isdigit() for ch in stripped):
-                section, section_by_colon = _norm_label(stripped.strip("[]")), False
+                section, opener_indent = _norm_label(stripped.strip("[]")), -1
             continue
 
+        if opener_indent >= 0 and indent <= opener_indent:
+            section, opener_indent = "", -1  # a sibling field closes a label-opened section
         if not value:
-            section, section_by_colon, cont_label = label, True, ""
+            if stripped.startswith("["):
+                section, opener_indent = label, -1  # NIC.lv "[Registrar]" header
+            else:
+                section, opener_indent = label, indent
+            cont_label = ""
             continue
         cont_label = label
         _take(out, tld, label, value, section, nameserver_labels)
     return out
+
+
+def _split_label(stripped: str) -> tuple[str | None, str]:
+    """``(label, value)`` of a field line, or ``(None, "")`` for a plain value line."""
+    if stripped.startswith("[") or (stripped[1:3] == ". " and stripped[3:4] == "["):
+        bracket = _BRACKET_RE.fullmatch(stripped)  # JPRS "a. [Domain Name]  EXAMPLE.JP"
+        if bracket is not None:
+            return _norm_label(bracket.group(1)) or None, bracket.group(2).strip()
+    head, sep, tail = stripped.partition(":")
+    if not sep or not 0 < len(head) <= 60 or "//" in head or head.strip().isdigit():
+        return None, ""
+    return _norm_label(head) or None, tail.strip()
 
 
 def _in_contact(section: str) -> bool:
@@ -549,9 +618,8 @@ def _take_section_value(
         out.nameservers.append(value)
     elif section in ("flags", "registration status", "domain status", "status"):
         out.statuses.append(value)
-    elif section.startswith("registrar") and section in _REGISTRAR_LABELS | {"registrar"}:
-        if out.registrar is None:
-            out.registrar = _clean_registrar(value)
+    elif section in _REGISTRAR_LABELS and out.registrar is None:
+        out.registrar = _clean_registrar(value)
 
 
 def _clean_registrar(value: str) -> str | None:
@@ -618,8 +686,42 @@ def _dedupe(items: Iterable[str | None]) -> tuple[str, ...]:
 # thousands of repeated section words, lines of blanks). Its .fi/.it/.sk/.pt classes use
 # "Holder[\s\w\W]+phone"-style patterns (quadratic); .jp/.hk are exponential/quadratic.
 _PW_CLASS_TLDS = frozenset(
-    "com net org info biz io me us uk ru su fr pl ee br cz lt se nu no is ca in nz cn co dk be "
-    "at ch li eu de nl".split()
+    [
+        "com",
+        "net",
+        "org",
+        "info",
+        "biz",
+        "io",
+        "me",
+        "us",
+        "uk",
+        "ru",
+        "su",
+        "fr",
+        "pl",
+        "ee",
+        "br",
+        "cz",
+        "lt",
+        "se",
+        "nu",
+        "no",
+        "is",
+        "ca",
+        "in",
+        "nz",
+        "cn",
+        "co",
+        "dk",
+        "be",
+        "at",
+        "ch",
+        "li",
+        "eu",
+        "de",
+        "nl",
+    ]
 )
 
 
@@ -684,7 +786,8 @@ def parse_whois(domain: str, text: str) -> WhoisParse:
     try:
         return _parse(domain, text)
     except Exception as exc:  # the parser is total: a bug here must not abort a whole run
-        return WhoisParse("unparsed", reason=f"WHOIS answer could not be read ({type(exc).__name__})")
+        reason = f"WHOIS answer could not be read ({type(exc).__name__})"
+        return WhoisParse("unparsed", reason=reason)
 
 
 def _parse(domain: str, text: str) -> WhoisParse:
@@ -717,8 +820,6 @@ def _parse(domain: str, text: str) -> WhoisParse:
             registrar = next((_clean_registrar(v) for v in _as_list(pw.get("registrar"))), None)
         if not nameservers:
             nameservers = _dedupe(_nameserver(v) for v in _as_list(pw.get("name_servers")))
-        if not statuses:
-            statuses = _epp_statuses(_as_list(pw.get("status")))
 
     common: dict[str, Any] = {
         "registrar": registrar,
