@@ -46,7 +46,8 @@ def test_expiry_moving_earlier_and_status_change(lab: Lab, tmp_path: Path) -> No
 def test_failed_lookup_does_not_erase_memory(lab: Lab, tmp_path: Path) -> None:
     state = tmp_path / "state.json"
     _run(lab, tmp_path, state, Site("flaky.com", registrar="Same Oy"))
-    failed = _run(lab, tmp_path, state, Site("flaky.com", whois="close"))
+    failed = _run(lab, tmp_path, state, Site("flaky.com", rdap="down", whois="close"))
+    assert "lookup.failed" in failed.codes("flaky.com")
     assert "change.registrar" not in failed.codes("flaky.com")
     back = _run(lab, tmp_path, state, Site("flaky.com", registrar="Same Oy"))
     assert back.codes("flaky.com") == []

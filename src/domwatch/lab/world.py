@@ -12,11 +12,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Literal
 
+from domwatch.lab.ca import LabCA
 from domwatch.lab.dns_server import Behaviour, DnsServer
+from domwatch.lab.https_server import HttpsServer, Request, Response
+from domwatch.lab.rdap_server import RdapDomain, RdapServer
 from domwatch.lab.runner import Lab
 from domwatch.lab.whois_server import WhoisBehaviour, WhoisServer
+from domwatch.sources.rdap_bootstrap import load_bundled
 from domwatch.sources.whois_servers import builtin_server
+
+# "down": 503 (the caller falls back to WHOIS); "throttled": one 429 with Retry-After: 1 first.
+RdapMode = Literal["down", "throttled"]
+# What the site's web server does: a valid certificate, an expired one, one expiring in 5 days,
+# one for another name, one from a CA nobody trusts, a 503, a 404, no listener at all, or two
+# addresses of which one is dead.
+WebMode = Literal[
+    "ok", "expired", "soon", "wrongname", "untrusted", "503", "404", "down", "halfdown"
+]
 
 
 @dataclass
@@ -34,6 +48,8 @@ class Site:
     whois: WhoisBehaviour | None = None
     whois_text: str | None = None  # a registry answer written out in full
     nameservers: Sequence[str] = ()  # as the registry lists them; default ns1.<name>
+    rdap: RdapMode | None = None  # how the lab RDAP server treats the domain
+    web: WebMode | None = None  # None: no web check; else what https://NAME:PORT/ serves
 
     @property
     def ns(self) -> list[str]:
@@ -57,7 +73,13 @@ class World:
     whois_latency: float = 0.0
     dns_latency: float = 0.0
     rate_limit: tuple[int, float] | None = None
+    rdap_enabled: bool = True  # False: every RDAP answer is a 503, so WHOIS answers everything
     dns: DnsServer | None = None
+    rdap: RdapServer | None = None
+    rdap_tlds: list[str] = field(default_factory=list)
+    web: dict[str, HttpsServer] = field(default_factory=dict)
+    ca: LabCA = field(default_factory=LabCA)
+    rogue_ca: LabCA = field(default_factory=lambda: LabCA("a CA nobody trusts"))
     iana: WhoisServer | None = None
     registries: dict[str, WhoisServer] = field(default_factory=dict)
 
@@ -91,7 +113,64 @@ class World:
             tld: iana_answer(tld, server.address) for tld, server in self.registries.items()
         }
         self.iana = lab.add(WhoisServer(referrals, default="% This query returned 0 objects.\n"))
+        self._start_rdap(lab)
+        for site in self.sites:
+            if site.web is not None and site.web != "down":
+                self.web[site.name] = lab.add(self._web_server(site))
         return self
+
+    def _start_rdap(self, lab: Lab) -> None:
+        # The TLDs whose real registries run RDAP (per the bundled bootstrap) get it here too,
+        # so that nothing in the world is ever looked up outside this machine.
+        bundled = load_bundled()
+        self.rdap_tlds = [tld for tld in self.tlds if bundled.base_urls(tld)]
+        domains: dict[str, RdapDomain] = {}
+        for site in self.sites:
+            if site.name.rsplit(".", 1)[-1] not in self.rdap_tlds:
+                continue
+            if not self.rdap_enabled or site.rdap == "down":
+                domains[site.name] = RdapDomain(status=503)
+            elif site.registered:
+                domains[site.name] = RdapDomain(
+                    expires=site.expires(self.now),
+                    registrar=site.registrar,
+                    statuses=tuple(_rdap_status(s) for s in site.statuses),
+                    nameservers=tuple(site.ns),
+                    throttle=1 if site.rdap == "throttled" else 0,
+                    retry_after="1",
+                )
+        context = self.ca.server_context("127.0.0.1")
+        self.rdap = lab.add(RdapServer(ssl_context=context, domains=domains))
+
+    def _web_server(self, site: Site) -> HttpsServer:
+        day = timedelta(days=1)
+        mode = site.web
+        hosts = (site.name, "www." + site.name)
+        if mode == "expired":
+            context = self.ca.server_context(
+                *hosts, not_before=self.now - 90 * day, not_after=self.now - 2 * day
+            )
+        elif mode == "soon":
+            context = self.ca.server_context(*hosts, not_after=self.now + 5 * day + day / 2)
+        elif mode == "wrongname":
+            context = self.ca.server_context("other.example")
+        elif mode == "untrusted":
+            context = self.rogue_ca.server_context(*hosts)
+        else:
+            context = self.ca.server_context(*hosts)
+        status = int(mode) if mode in ("503", "404") else 200
+
+        def handler(_request: Request) -> Response:
+            return Response(status, {"Content-Type": "text/plain"}, b"lab\n")
+
+        return HttpsServer(handler, ssl_context=context)
+
+    def web_url(self, site: Site) -> str:
+        """The URL the domain file gives for a site's web check."""
+        server = self.web.get(site.name)
+        # A "down" site has no server; its address (127.0.0.3) has no listener on any port.
+        port = server.port if server is not None else 443
+        return f"https://{site.name}:{port}/"
 
     def zones(self) -> dict[str, str]:
         """Zone texts: one per TLD (so unknown names get NXDOMAIN) and one per domain."""
@@ -121,15 +200,19 @@ class World:
         domains: Sequence[str] | None = None,
         whois_servers: dict[str, str] | None = None,
     ) -> Path:
-        """Write a domain file that points domwatch at this world's servers."""
-        assert self.dns is not None and self.iana is not None
+        """Write a domain file (and the lab CA beside it) pointing domwatch at this world."""
+        assert self.dns is not None and self.iana is not None and self.rdap is not None
         names = list(domains) if domains is not None else [s.name for s in self.sites]
-        listed = ", ".join(f'"{n}"' for n in names)
+        by_name = {s.name: s for s in self.sites}
+        short = [n for n in names if n not in by_name or by_name[n].web is None]
+        listed = ", ".join(f'"{n}"' for n in short)
         # TLDs in domwatch's built-in table would go to the real registry: point them here.
         builtin = [tld for tld in self.registries if builtin_server(tld) is not None]
         overrides = {tld: self.registries[tld].address for tld in builtin}
         overrides.update(whois_servers or {})
         servers = ", ".join(f'{tld} = "{address}"' for tld, address in overrides.items())
+        rdap = ", ".join(f'{tld} = "{self.rdap.url}"' for tld in self.rdap_tlds)
+        ca_file = self.ca.write_ca(path.with_name(path.stem + "-ca.pem"))
         text = (
             f"domains = [{listed}]\n\n"
             "[settings]\n"
@@ -140,11 +223,31 @@ class World:
             "[settings.whois]\n"
             f'iana = "{self.iana.address}"\n'
             f"servers = {{ {servers} }}\n\n"
+            "[settings.rdap]\n"
+            f"servers = {{ {rdap} }}\n\n"
+            "[settings.tls]\n"
+            f'ca_bundle = "{ca_file.name}"\n\n'
             "[settings.network]\n"
             "allow_private = true\n"
         ) + extra
+        for name in names:
+            site = by_name.get(name)
+            if site is None or site.web is None:
+                continue
+            text += (
+                "\n[[domain]]\n"
+                f'name = "{name}"\n'
+                'checks = ["registration", "dns", "web", "mail"]\n'
+                f'web = ["{self.web_url(site)}"]\n'
+            )
         path.write_text(text, encoding="utf-8")
         return path
+
+
+def _rdap_status(epp: str) -> str:
+    """RFC 8056: ``clientHold`` is ``client hold`` in RDAP."""
+    words = "".join(f" {c.lower()}" if c.isupper() else c for c in epp)
+    return "active" if epp == "ok" else words.strip()
 
 
 def _soa(origin: str) -> str:
@@ -158,7 +261,10 @@ def _soa(origin: str) -> str:
 
 def domain_zone(site: Site) -> str:
     """A plausible zone: apex and www addresses, MX, SPF and DMARC."""
-    lines = [_soa(site.name), "@ A 127.0.0.1", "www A 127.0.0.1"]
+    apex = {"down": ["127.0.0.3"], "halfdown": ["127.0.0.1", "127.0.0.3"]}.get(
+        site.web or "", ["127.0.0.1"]
+    )
+    lines = [_soa(site.name), *(f"@ A {a}" for a in apex), "www A 127.0.0.1"]
     mx = ["mail." + site.name] if site.mx is None else list(site.mx)
     for preference, target in enumerate(mx, start=1):
         if target == ".":

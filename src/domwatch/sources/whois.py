@@ -64,6 +64,8 @@ async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
                 size += len(chunk)
                 if size >= MAX_ANSWER:
                     raise WhoisError(f"answer larger than {MAX_ANSWER // 1024} KiB, cut off")
+            if not any(chunk.strip() for chunk in chunks):
+                raise WhoisError("the server closed the connection without an answer")
             return b"".join(chunks)
         finally:
             writer.close()
