@@ -113,7 +113,8 @@ async def run(config: Config, *, now: datetime | None = None,
 
 async def check_domain(domain: Domain, ctx: Context, checks: dict[str, Check]) -> DomainResult:
     """Run the domain's checks concurrently and merge what they found."""
-    names = [c for c in domain.checks if c in checks and c in ctx.settings.checks]
+    # domain.checks is already resolved: settings, per-domain list, and --checks narrowing.
+    names = [c for c in domain.checks if c in checks]
     outcomes = await asyncio.gather(*(_guarded(checks[c], c, domain, ctx) for c in names))
     result = DomainResult(domain=domain, checks_run=tuple(names))
     for name, outcome in zip(names, outcomes, strict=True):
