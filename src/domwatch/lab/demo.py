@@ -12,10 +12,13 @@ from domwatch.lab.world import Site, World
 RATE_LIMITED = "WHOIS LIMIT EXCEEDED - SEE WWW.PIR.ORG/WHOIS FOR DETAILS\r\n"
 
 DEMO_SITES = (
-    Site("kahvila.fi", expires_in=400),
+    Site("kahvila.fi", expires_in=400, web="ok"),
+    Site("kauppa.fi", expires_in=200, web="soon"),
+    Site("vanha-sertti.fi", expires_in=150, web="expired"),
+    Site("puolikas.com", expires_in=330, web="halfdown"),
     Site("sauna.fi", expires_in=5),
     Site("xn--kknen-fraa0m.fi", expires_in=25),  # ääkkönen.fi
-    Site("acme-shop.com", expires_in=210),
+    Site("acme-shop.com", expires_in=210, web="503"),
     Site("forgotten.com", expires_in=-2),
     Site("suspended.com", statuses=("clientHold",)),
     Site("never-registered.com", registered=False),
@@ -25,7 +28,7 @@ DEMO_SITES = (
     Site("nomail.org", mx=["."]),
     Site("broken-mx.org", mx=["mx.gone.org"]),
     Site("alias-mx.org", mx=["mx.alias-mx.org"], records="mx CNAME mail\nmail A 127.0.0.1"),
-    Site("busy.org", whois_text=RATE_LIMITED),
+    Site("busy.org", rdap="down", whois_text=RATE_LIMITED),
 )
 
 
@@ -35,8 +38,8 @@ def run_demo(options: dict[str, object]) -> int:
     from domwatch.cli import _fail
 
     sys.stderr.write(
-        f"domwatch demo: a SIMULATED world of {len(DEMO_SITES)} domains, served by DNS and WHOIS "
-        "servers on 127.0.0.1 (nothing here is real; no network is used)\n"
+        f"domwatch demo: a SIMULATED world of {len(DEMO_SITES)} domains, served by DNS, WHOIS, "
+        "RDAP and HTTPS servers on 127.0.0.1 (nothing here is real; no network is used)\n"
     )
     with Lab() as lab, tempfile.TemporaryDirectory(prefix="domwatch-demo-") as tmp:
         world = World(DEMO_SITES).start(lab)

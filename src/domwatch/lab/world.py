@@ -155,9 +155,10 @@ class World:
         elif mode == "wrongname":
             context = self.ca.server_context("other.example")
         elif mode == "untrusted":
-            context = self.rogue_ca.server_context(*hosts)
+            context = self.rogue_ca.server_context(*hosts, not_after=self.now + 90 * day)
         else:
-            context = self.ca.server_context(*hosts)
+            # A 90-day certificate, as most CAs issue today.
+            context = self.ca.server_context(*hosts, not_after=self.now + 90 * day)
         status = int(mode) if mode in ("503", "404") else 200
 
         def handler(_request: Request) -> Response:
