@@ -166,3 +166,26 @@ def test_table_shows_certificate_days(lab: Lab, tmp_path: Path) -> None:
     run = domwatch("check", str(config), "--no-cache", "--no-state", "--no-progress")
     row = next(line for line in run.stdout.splitlines() if line.startswith("renew-cert.com"))
     assert " 300 " in row and " 5 " in row
+
+
+def test_mail_starttls_certificates_through_the_cli(lab: Lab, tmp_path: Path) -> None:
+    world = World(
+        [
+            Site("post-ok.com", smtp="ok"),
+            Site("post-old.com", smtp="expired"),
+            Site("post-rogue.com", smtp="untrusted"),
+            Site("post-plain.com", smtp="nostarttls"),
+            Site("post-none.com"),  # mail_tls not asked for: never probed
+        ]
+    ).start(lab)
+    config = world.config(tmp_path / "d.toml")
+    run = domwatch("check", str(config), *COMMON)
+    assert run.codes("post-ok.com") == []
+    assert run.codes("post-old.com") == ["mail.tls.expired"]
+    assert run.codes("post-rogue.com") == ["mail.tls.untrusted"]
+    assert run.codes("post-plain.com") == ["mail.tls.unavailable"]
+    assert "tls" not in run.domain("post-none.com")["mail"]
+    ok = run.domain("post-ok.com")["mail"]["tls"]["hosts"][0]
+    assert ok["host"] == "mail.post-ok.com"
+    assert ok["addresses"][0]["tls"]["days_left"] == 90
+    assert run.exit_code == 2

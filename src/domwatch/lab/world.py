@@ -19,6 +19,7 @@ from domwatch.lab.dns_server import Behaviour, DnsServer
 from domwatch.lab.https_server import HttpsServer, Request, Response
 from domwatch.lab.rdap_server import RdapDomain, RdapServer
 from domwatch.lab.runner import Lab
+from domwatch.lab.smtp_server import SmtpServer
 from domwatch.lab.whois_server import WhoisBehaviour, WhoisServer
 from domwatch.sources.rdap_bootstrap import load_bundled
 from domwatch.sources.whois_servers import builtin_server
@@ -31,6 +32,10 @@ RdapMode = Literal["down", "throttled"]
 WebMode = Literal[
     "ok", "expired", "soon", "wrongname", "untrusted", "503", "404", "down", "halfdown"
 ]
+
+# What the site's MX host does on the SMTP port: STARTTLS with a good, expired or untrusted
+# certificate, or no STARTTLS at all.
+SmtpMode = Literal["ok", "expired", "untrusted", "nostarttls"]
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Site:
     nameservers: Sequence[str] = ()  # as the registry lists them; default ns1.<name>
     rdap: RdapMode | None = None  # how the lab RDAP server treats the domain
     web: WebMode | None = None  # None: no web check; else what https://NAME:PORT/ serves
+    smtp: SmtpMode | None = None  # None: no STARTTLS probe; else what mail.NAME's SMTP does
 
     @property
     def ns(self) -> list[str]:
@@ -78,6 +84,8 @@ class World:
     rdap: RdapServer | None = None
     rdap_tlds: list[str] = field(default_factory=list)
     web: dict[str, HttpsServer] = field(default_factory=dict)
+    smtp: dict[str, SmtpServer] = field(default_factory=dict)
+    smtp_port: int = 0
     ca: LabCA = field(default_factory=LabCA)
     rogue_ca: LabCA = field(default_factory=lambda: LabCA("a CA nobody trusts"))
     iana: WhoisServer | None = None
@@ -117,7 +125,40 @@ class World:
         for site in self.sites:
             if site.web is not None and site.web != "down":
                 self.web[site.name] = lab.add(self._web_server(site))
+        self._start_smtp(lab)
         return self
+
+    def _start_smtp(self, lab: Lab) -> None:
+        # domwatch probes every MX on one port (settings.smtp_port), so each site's mail host
+        # gets its own loopback address and all of them share the first server's port.
+        day = timedelta(days=1)
+        for site in self.sites:
+            if site.smtp is None:
+                continue
+            host = f"mail.{site.name}"
+            if site.smtp == "expired":
+                context = self.ca.server_context(
+                    host, not_before=self.now - 90 * day, not_after=self.now - day
+                )
+            elif site.smtp == "untrusted":
+                context = self.rogue_ca.server_context(host, not_after=self.now + 90 * day)
+            else:
+                context = self.ca.server_context(host, not_after=self.now + 90 * day)
+            server = SmtpServer(
+                ssl_context=context,
+                host=self.smtp_address(site),
+                port=self.smtp_port,
+                hostname=host,
+                offer_starttls=site.smtp != "nostarttls",
+            )
+            lab.add(server)
+            self.smtp_port = server.port
+            self.smtp[site.name] = server
+
+    def smtp_address(self, site: Site) -> str:
+        """The loopback address of a site's mail host (its own, when it runs SMTP)."""
+        names = [s.name for s in self.sites if s.smtp is not None]
+        return f"127.0.0.{10 + names.index(site.name)}" if site.name in names else "127.0.0.1"
 
     def _start_rdap(self, lab: Lab) -> None:
         # The TLDs whose real registries run RDAP (per the bundled bootstrap) get it here too,
@@ -178,7 +219,7 @@ class World:
         zones = {tld + ".": _soa(tld) for tld in self.tlds}
         for site in self.sites:
             if site.registered and site.dns != "nxdomain":
-                zones[site.name + "."] = domain_zone(site)
+                zones[site.name + "."] = domain_zone(site, self.smtp_address(site))
         return zones
 
     def registry_answer(self, site: Site) -> str:
@@ -205,7 +246,8 @@ class World:
         assert self.dns is not None and self.iana is not None and self.rdap is not None
         names = list(domains) if domains is not None else [s.name for s in self.sites]
         by_name = {s.name: s for s in self.sites}
-        short = [n for n in names if n not in by_name or by_name[n].web is None]
+        long_form = {n for n in names if n in by_name and (by_name[n].web or by_name[n].smtp)}
+        short = [n for n in names if n not in long_form]
         listed = ", ".join(f'"{n}"' for n in short)
         # TLDs in domwatch's built-in table would go to the real registry: point them here.
         builtin = [tld for tld in self.registries if builtin_server(tld) is not None]
@@ -218,6 +260,7 @@ class World:
             f"domains = [{listed}]\n\n"
             "[settings]\n"
             "timeout = 2\n"
+            f"smtp_port = {self.smtp_port or 25}\n"
             'checks = ["registration", "dns", "mail"]\n\n'
             "[settings.resolver]\n"
             f'nameservers = ["{self.dns.address}"]\n\n'
@@ -232,15 +275,16 @@ class World:
             "allow_private = true\n"
         ) + extra
         for name in names:
-            site = by_name.get(name)
-            if site is None or site.web is None:
+            if name not in long_form:
                 continue
-            text += (
-                "\n[[domain]]\n"
-                f'name = "{name}"\n'
-                'checks = ["registration", "dns", "web", "mail"]\n'
-                f'web = ["{self.web_url(site)}"]\n'
-            )
+            site = by_name[name]
+            checks = ["registration", "dns", "mail"] + (["web"] if site.web else [])
+            text += "\n[[domain]]\n" f'name = "{name}"\n'
+            text += "checks = [" + ", ".join(f'"{c}"' for c in checks) + "]\n"
+            if site.web:
+                text += f'web = ["{self.web_url(site)}"]\n'
+            if site.smtp:
+                text += "mail_tls = true\n"
         path.write_text(text, encoding="utf-8")
         return path
 
@@ -260,7 +304,7 @@ def _soa(origin: str) -> str:
     )
 
 
-def domain_zone(site: Site) -> str:
+def domain_zone(site: Site, mail_address: str = "127.0.0.1") -> str:
     """A plausible zone: apex and www addresses, MX, SPF and DMARC."""
     apex = {"down": ["127.0.0.3"], "halfdown": ["127.0.0.1", "127.0.0.3"]}.get(
         site.web or "", ["127.0.0.1"]
@@ -273,7 +317,7 @@ def domain_zone(site: Site) -> str:
         else:
             lines.append(f"@ MX {preference * 10} {target}.")
     if site.mx is None:
-        lines.append("mail A 127.0.0.1")
+        lines.append(f"mail A {mail_address}")
     lines.append('@ TXT "v=spf1 mx -all"')
     lines.append('_dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@' + site.name + '"')
     if site.records:
