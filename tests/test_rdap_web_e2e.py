@@ -45,7 +45,7 @@ def test_rdap_answers_with_the_right_date(rdap_world: tuple[World, Run]) -> None
 
 
 def test_rdap_down_falls_back_to_whois(rdap_world: tuple[World, Run]) -> None:
-    world, run = rdap_world
+    _, run = rdap_world
     entry = run.domain("fallback.com")
     assert entry["registration"]["source"] == "whois"
     assert entry["registration"]["days_left"] == 120
