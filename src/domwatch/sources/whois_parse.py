@@ -307,6 +307,28 @@ _NAMESERVER_LABELS = frozenset(
     }
 )
 _REGISTRAR_LABELS = frozenset({"registrar", "sponsoring registrar", "registrar name"})
+# Labels that, written alone with a colon, head a block of fields (EIS, EURid, DNS Belgium, NASK).
+_SECTION_HEADERS = frozenset(
+    {
+        "domain",
+        "domain information",
+        "registrar",
+        "registrant",
+        "holder",
+        "administrative contact",
+        "technical contact",
+        "technical",
+        "registrar technical contacts",
+        "onsite(s)",
+        "name servers",
+        "nameservers",
+        "domain nameservers",
+        "keys",
+        "flags",
+        "dnssec",
+        "contact information",
+    }
+)
 _REGISTRAR_IN_SECTION = ("organization", "organisation", "name", "company name")
 _REFERRAL_LABELS = frozenset({"registrar whois server", "whois server"})
 # Sections whose "status"/"name" lines describe a contact, not the domain.
@@ -517,20 +539,21 @@ def _phrase_key(line: str) -> str:
 
 def _read(tld: str, lines: Iterable[str]) -> _Reading:
     out = _Reading()
-    # A section is opened by a header line ("Nameservers", "[Registrar]") or by a label with no
-    # value ("Registrar:"). A label-opened one holds only the lines indented below it (Nominet,
-    # EURid) or, when not indented, the value lines up to the next blank line (NASK), so an empty
-    # ICANN field ("Registrar Abuse Contact Phone:") does not swallow the fields after it.
+    # A section is opened by a header line ("Nameservers", "[Registrar]") that lasts to the next
+    # header, or by a block label ("Registrar:") that lasts to a blank line. Any other label
+    # with no value opens one that a sibling field closes, so an empty ICANN field ("Registrar
+    # Abuse Contact Phone:") does not swallow the "Domain Status" fields after it.
     section = ""
-    opener_indent = -1  # indentation of the "Label:" that opened the section; -1 for a header
+    kind = ""  # "header" (no colon), "block" ("Registrar:"), "field" (an empty ICANN field)
+    opener_indent = 0  # indentation of the label that opened a "field" section
     cont_label = ""  # last label with a value, for indented continuation lines (NASK nameservers)
     nameserver_labels = _NAMESERVER_LABELS | ({"hostname"} if tld == "dk" else frozenset())
     for raw in lines:
         line = raw.rstrip()
         stripped = line.lstrip()
         if not stripped:
-            if opener_indent >= 0:
-                section, opener_indent = "", -1
+            if kind in ("block", "field"):
+                section, kind = "", ""
             cont_label = ""
             continue
         indent = len(line) - len(stripped)
@@ -545,19 +568,21 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
             # a value line: continuation of the last label, or an entry of the open section
             if cont_label and indent > 0:
                 _take(out, tld, cont_label, stripped, section, nameserver_labels)
-            elif section and (indent > max(opener_indent, 0) or opener_indent >= 0):
+            elif section and (kind != "header" or indent > 0):
                 _take_section_value(out, section, stripped, nameserver_labels)
             elif len(stripped) <= 40 and not any(ch.isdigit() for ch in stripped):
-                section, opener_indent = _norm_label(stripped.strip("[]")), -1
+                section, kind = _norm_label(stripped.strip("[]")), "header"
             continue
 
-        if opener_indent >= 0 and indent <= opener_indent:
-            section, opener_indent = "", -1  # a sibling field closes a label-opened section
+        if kind == "field" and indent <= opener_indent:
+            section, kind = "", ""  # a sibling field closes a field-opened section
         if not value:
             if stripped.startswith("["):
-                section, opener_indent = label, -1  # NIC.lv "[Registrar]" header
+                section, kind = label, "header"  # NIC.lv "[Registrar]"
+            elif label in _SECTION_HEADERS:
+                section, kind = label, "block"
             else:
-                section, opener_indent = label, indent
+                section, kind, opener_indent = label, "field", indent
             cont_label = ""
             continue
         cont_label = label
@@ -807,13 +832,17 @@ def _parse(domain: str, text: str) -> WhoisParse:
     if reading.not_found_line is not None and expires is None:
         return WhoisParse("not_found", reason=f"registry says: {reading.not_found_line}")
 
-    pw = _pywhois(domain, tld, text) if tld else None
     no_expiry = tld in NO_EXPIRY_TLDS
+    nameservers = _dedupe(_nameserver(v) for v in reading.nameservers)
+    # python-whois is asked only for what our reading lacks (it costs more, and trusts less)
+    wanted = (expires is None and not ambiguous and not no_expiry) or not (
+        reading.registrar and nameservers
+    )
+    pw = _pywhois(domain, tld, text) if tld and wanted else None
     if expires is None and not ambiguous and pw is not None and not no_expiry:
         expires = _pw_expiry(pw)
 
     registrar = reading.registrar
-    nameservers = _dedupe(_nameserver(v) for v in reading.nameservers)
     statuses = _epp_statuses(reading.statuses)
     if pw is not None:
         if registrar is None:

@@ -1,0 +1,555 @@
+"""WHOIS answers of many registries read into outcome, exact expiry, registrar and statuses.
+
+The samples in ``whois_samples/`` are written for these tests in each registry's field layout
+(labels, spacing, date forms, boilerplate); names and values are invented.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from domwatch.sources.whois_parse import WhoisParse, parse_date, parse_whois
+
+SAMPLES = Path(__file__).parent / "whois_samples"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def parse_sample(name: str, domain: str) -> WhoisParse:
+    return parse_whois(domain, (SAMPLES / name).read_text(encoding="utf-8"))
+
+
+# (sample, domain, expiry in UTC or None)
+REGISTERED = [
+    ("com-thin.txt", "northwind-traders.com", "2027-03-01T17:40:02"),
+    ("com-registrar.txt", "northwind-traders.com", "2027-03-02T17:40:02"),
+    ("net-registered.txt", "edge-cache.net", "2028-11-30T05:00:00"),
+    ("org-registered.txt", "harbour-choir.org", "2027-04-01T16:12:09"),
+    ("info-registered.txt", "trail-maps.info", "2027-08-05T09:59:58"),
+    ("io-registered.txt", "api-gateway.io", "2026-12-24T23:59:59"),
+    ("co-registered.txt", "startup-lab.co", "2027-03-02T23:59:59"),
+    ("me-registered.txt", "portfolio.me", "2027-05-20T12:00:00"),
+    ("us-registered.txt", "civic-hall.us", "2026-12-31T23:59:59"),
+    ("uk-registered.txt", "teashop-example.co.uk", "2027-03-01T00:00:00"),
+    # Traficom prints Finnish local time: 12:00 EET is 10:00 UTC, 22:24:42 EEST is 19:24:42 UTC
+    ("fi-registered.txt", "kahvila-esimerkki.fi", "2027-03-01T10:00:00"),
+    ("fi-idn.txt", "xn--kknen-fraa0m.fi", "2026-10-05T19:24:42"),
+    ("se-registered.txt", "fika-exempel.se", "2027-05-19T00:00:00"),
+    ("dk-registered.txt", "smorrebrod-eksempel.dk", "2027-09-30T00:00:00"),
+    ("ee-registered.txt", "saun-naide.ee", "2027-06-07T00:00:00"),
+    ("lt-registered.txt", "pavyzdys-kavine.lt", "2027-07-22T00:00:00"),
+    # NASK prints Polish local time; "option expiration date" is not the registration's
+    ("pl-registered.txt", "przyklad-sklep.pl", "2027-03-01T12:00:00"),
+    ("cz-registered.txt", "pivovar-priklad.cz", "2027-04-03T00:00:00"),  # 03.04.2027 day first
+    ("fr-registered.txt", "boulangerie-exemple.fr", "2027-02-28T23:59:59"),
+    ("it-registered.txt", "pizzeria-esempio.it", "2027-11-09T00:00:00"),
+    ("it-redemption.txt", "scaduto-esempio.it", "2026-10-31T00:00:00"),
+    ("jp-registered-en.txt", "ramen-rei.jp", "2027-03-31T00:00:00"),
+    ("jp-registered-ja.txt", "sushi-rei.jp", "2027-06-29T15:00:00"),  # 00:00 JST
+    ("jp-cojp.txt", "udon-rei.co.jp", "2027-04-30T00:00:00"),  # "[State] Connected (date)"
+    ("ru-registered.txt", "primer-magazin.ru", "2027-02-26T21:00:00"),  # paid-till, not free-date
+    ("br-registered.txt", "padaria-exemplo.com.br", "2027-01-15T00:00:00"),
+    ("cn-registered.txt", "chaguan-shili.cn", "2027-03-17T04:20:05"),  # Beijing time
+    ("com-hold.txt", "suspended-shop.com", "2026-06-15T12:00:00"),
+]
+
+
+@pytest.mark.parametrize(("sample", "domain", "expires"), REGISTERED)
+def test_registered_answers_give_the_exact_expiry(sample: str, domain: str, expires: str) -> None:
+    parsed = parse_sample(sample, domain)
+    assert parsed.outcome == "registered", parsed.reason
+    assert parsed.expires == utc(expires)
+    assert parsed.expires is not None and parsed.expires.utcoffset() is not None
+    assert parsed.expiry_published
+
+
+NO_EXPIRY = [
+    ("de-registered.txt", "brauerei-beispiel.de"),
+    ("de-idn.txt", "xn--bckerei-mller-gsbk.de"),
+    ("eu-registered.txt", "europa-beispiel.eu"),
+    ("nl-registered.txt", "fietsenwinkel-voorbeeld.nl"),
+    ("be-registered.txt", "frituur-voorbeeld.be"),
+    ("no-registered.txt", "fjord-eksempel.no"),
+    ("lv-registered.txt", "piemers-veikals.lv"),
+    ("au-registered.txt", "kangaroo-example.com.au"),
+]
+
+
+@pytest.mark.parametrize(("sample", "domain"), NO_EXPIRY)
+def test_registries_without_expiry_are_registered_and_unpublished(sample: str, domain: str) -> None:
+    parsed = parse_sample(sample, domain)
+    assert parsed.outcome == "registered"
+    assert parsed.expires is None
+    assert parsed.expiry_published is False
+
+
+def test_sidn_quarantine_end_is_not_taken_for_an_expiry() -> None:
+    # python-whois reads "Date out of quarantine" as the expiration date; it is when the
+    # cancelled name becomes free for anybody.
+    parsed = parse_sample("nl-quarantine.txt", "opgezegd-voorbeeld.nl")
+    assert parsed.outcome == "registered"
+    assert parsed.expires is None and parsed.expiry_published is False
+
+
+NOT_FOUND = [
+    ("com-notfound.txt", "no-such-name-4711.com"),
+    ("org-notfound.txt", "missing.org"),
+    ("info-notfound.txt", "missing.info"),
+    ("io-notfound.txt", "missing.io"),
+    ("co-notfound.txt", "missing.co"),
+    ("us-notfound.txt", "missing.us"),
+    ("uk-notfound.txt", "never-registered-tea.co.uk"),
+    ("de-free.txt", "keine-brauerei-hier.de"),
+    ("fi-notfound.txt", "missing.fi"),
+    ("se-notfound.txt", "finns-inte-alls.se"),
+    ("dk-notfound.txt", "missing.dk"),
+    ("no-notfound.txt", "missing.no"),
+    ("ee-notfound.txt", "missing.ee"),
+    ("lv-notfound.txt", "nav-tada-domena.lv"),
+    ("lt-notfound.txt", "nera-tokio.lt"),
+    ("pl-notfound.txt", "nie-ma-takiej.pl"),
+    ("cz-notfound.txt", "missing.cz"),
+    ("nl-notfound.txt", "bestaat-niet-voorbeeld.nl"),
+    ("be-notfound.txt", "bestaat-niet-voorbeeld.be"),
+    ("fr-notfound.txt", "missing.fr"),
+    ("it-notfound.txt", "non-esiste-esempio.it"),
+    ("eu-notfound.txt", "nicht-vorhanden.eu"),
+    ("jp-notfound.txt", "missing.jp"),
+    ("ru-notfound.txt", "missing.ru"),
+    ("br-notfound.txt", "nao-existe-exemplo.com.br"),
+    ("au-notfound.txt", "missing.com.au"),
+    ("cn-notfound.txt", "missing.cn"),
+]
+
+
+@pytest.mark.parametrize(("sample", "domain"), NOT_FOUND)
+def test_not_found_answers(sample: str, domain: str) -> None:
+    parsed = parse_sample(sample, domain)
+    assert parsed.outcome == "not_found"
+    assert parsed.expires is None
+    assert parsed.reason and "\n" not in parsed.reason
+
+
+RATE_LIMITED = [
+    ("com-ratelimit.txt", "northwind-traders.com"),
+    ("org-ratelimit.txt", "harbour-choir.org"),
+    ("uk-ratelimit.txt", "teashop-example.co.uk"),
+    ("de-ratelimit.txt", "brauerei-beispiel.de"),
+    ("dk-ratelimit.txt", "smorrebrod-eksempel.dk"),
+    ("pl-ratelimit.txt", "przyklad-sklep.pl"),
+    ("cz-ratelimit.txt", "pivovar-priklad.cz"),  # python-whois calls this "not found"
+    ("be-ratelimit.txt", "frituur-voorbeeld.be"),
+    ("fr-ratelimit.txt", "boulangerie-exemple.fr"),
+    ("cn-ratelimit.txt", "chaguan-shili.cn"),
+    ("br-ratelimit.txt", "padaria-exemplo.com.br"),
+    ("jp-ratelimit.txt", "ramen-rei.jp"),
+    ("it-ratelimit.txt", "pizzeria-esempio.it"),
+]
+
+
+@pytest.mark.parametrize(("sample", "domain"), RATE_LIMITED)
+def test_rate_limit_answers_are_never_taken_for_not_registered(sample: str, domain: str) -> None:
+    parsed = parse_sample(sample, domain)
+    assert parsed.outcome == "rate_limited"
+    assert parsed.reason.startswith("rate limited")
+
+
+def test_sample_tables_cover_what_the_tool_promises() -> None:
+    tlds = {s.split("-")[0] for s, *_ in REGISTERED + NO_EXPIRY}
+    needed = "com net org info io co me us uk de fi se dk no ee lv lt pl cz nl be fr it eu jp ru br"
+    assert set(needed.split()) | {"au", "cn"} <= tlds
+    assert len({s.split("-")[0] for s, _ in NOT_FOUND}) >= 10
+    assert len({s.split("-")[0] for s, _ in RATE_LIMITED}) >= 10
+    written = {p.name for p in SAMPLES.glob("*.txt")} - {"com-combined.txt"}
+    used = {s for s, *_ in REGISTERED + NO_EXPIRY + NOT_FOUND + RATE_LIMITED}
+    assert written - used <= {"nl-quarantine.txt"}
+
+
+# --- thin registry + registrar ------------------------------------------------------------------
+def test_thin_registry_answer_names_the_registrar_server() -> None:
+    parsed = parse_sample("com-thin.txt", "northwind-traders.com")
+    assert parsed.referral == "whois.registrar-example.com"
+    assert parsed.registrar == "Registrar Example, LLC"
+    assert parsed.nameservers == ("ns1.hosting-example.net", "ns2.hosting-example.net")
+    assert parsed.statuses == ("clientTransferProhibited", "clientDeleteProhibited")
+
+
+def test_registrar_answer_referral_keeps_port_and_drops_scheme() -> None:
+    parsed = parse_sample("com-registrar.txt", "northwind-traders.com")
+    assert parsed.referral == "whois.registrar-example.com:4343"
+
+
+def test_combined_answer_prefers_the_registry_date() -> None:
+    # python-whois returns both dates as a list here and leaves the choice to the caller
+    parsed = parse_sample("com-combined.txt", "northwind-traders.com")
+    assert parsed.expires == utc("2027-03-01T17:40:02")
+
+
+def test_registrar_date_alone_is_used_when_the_registry_gives_none() -> None:
+    text = "Domain Name: a.com\nRegistrar Registration Expiration Date: 2027-05-06T07:08:09Z\n"
+    assert parse_whois("a.com", text).expires == utc("2027-05-06T07:08:09")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Registrar WHOIS Server: whois.example-registrar.com", "whois.example-registrar.com"),
+        (
+            "Registrar WHOIS Server: http://whois.example-registrar.com/",
+            "whois.example-registrar.com",
+        ),
+        ("Registrar WHOIS Server: rwhois://Whois.Example.NET:4321", "whois.example.net:4321"),
+        ("Whois Server: whois.example-registrar.com.", "whois.example-registrar.com"),
+        ("Registrar WHOIS Server: ", None),
+        ("Registrar WHOIS Server: 192.0.2.1", None),
+        ("Registrar WHOIS Server: whois.example.com:99999", None),
+    ],
+)
+def test_referral_forms(line: str, expected: str | None) -> None:
+    text = f"Domain Name: a.com\n{line}\nRegistry Expiry Date: 2027-01-01T00:00:00Z\n"
+    assert parse_whois("a.com", text).referral == expected
+
+
+# --- statuses -----------------------------------------------------------------------------------
+def test_hold_redemption_and_pending_delete_are_mapped() -> None:
+    parsed = parse_sample("com-hold.txt", "suspended-shop.com")
+    assert parsed.statuses == ("clientHold", "serverHold", "redemptionPeriod", "pendingDelete")
+    # the empty "Registrar Abuse Contact Phone:" above the statuses must not swallow them
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("clientHold https://icann.org/epp#clientHold", ("clientHold",)),
+        ("client hold", ("clientHold",)),
+        ("CLIENT-HOLD", ("clientHold",)),
+        ("SERVER HOLD", ("serverHold",)),
+        ("Redemption Period", ("redemptionPeriod",)),
+        ("pending delete", ("pendingDelete",)),
+        ("pendingDelete / redemptionPeriod", ("pendingDelete", "redemptionPeriod")),
+        ("ok (paid and in zone)", ("ok",)),
+        ("Registered", ()),
+        ("active", ()),
+        ("REGISTERED, DELEGATED, VERIFIED", ()),
+        ("Sponsoring registrar change forbidden", ()),
+        ("clientHoldish", ()),
+    ],
+)
+def test_status_text_maps_only_to_epp_codes(value: str, expected: tuple[str, ...]) -> None:
+    text = f"Domain Name: a.com\nDomain Status: {value}\nRegistry Expiry Date: 2027-01-01\n"
+    assert parse_whois("a.com", text).statuses == expected
+
+
+def test_contact_status_lines_are_not_the_domains() -> None:
+    text = "domain: a.it\nExpire Date: 2027-01-01\n\nRegistrant\n  Status: clientHold\n"
+    assert parse_whois("a.it", text).statuses == ()
+
+
+def test_statuses_in_other_layouts() -> None:
+    assert parse_sample("be-registered.txt", "x.be").statuses == ("clientTransferProhibited",)
+    assert parse_sample("fr-registered.txt", "x.fr").statuses == ("serverTransferProhibited",)
+    assert parse_sample("cn-registered.txt", "x.cn").statuses == (
+        "clientTransferProhibited",
+        "serverHold",
+    )
+    assert parse_sample("ee-registered.txt", "x.ee").statuses == ("ok",)
+    assert parse_sample("fi-registered.txt", "x.fi").statuses == ()  # "Registered" is not EPP
+
+
+# --- registrar and name servers in each layout -------------------------------------------------
+@pytest.mark.parametrize(
+    ("sample", "registrar"),
+    [
+        ("uk-registered.txt", "Registrar Example Ltd t/a Example Hosting"),
+        ("fi-registered.txt", "Rekisteröijä Esimerkki Oy"),
+        ("ee-registered.txt", "Registripidaja Näide OÜ"),
+        ("eu-registered.txt", "Registrar Beispiel GmbH"),
+        ("be-registered.txt", "Registrar Voorbeeld BV"),
+        ("nl-registered.txt", "Registrar Voorbeeld B.V."),
+        ("it-registered.txt", "Registrar Esempio S.p.A."),
+        ("lv-registered.txt", "Registrars Piemers SIA"),
+        ("pl-registered.txt", "Rejestrator Przyklad Sp. z o.o."),
+        ("cn-registered.txt", "示例注册商有限公司"),
+        ("au-registered.txt", "Registrar Example Pty Ltd"),
+        ("lt-registered.txt", "Registratorius Pavyzdys, UAB"),
+    ],
+)
+def test_registrar_in_each_layout(sample: str, registrar: str) -> None:
+    tld = sample.split("-")[0]
+    assert parse_sample(sample, f"x.{tld}").registrar == registrar
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        "uk-registered.txt",
+        "fi-registered.txt",
+        "se-registered.txt",
+        "dk-registered.txt",
+        "pl-registered.txt",
+        "cz-registered.txt",
+        "nl-registered.txt",
+        "be-registered.txt",
+        "it-registered.txt",
+        "eu-registered.txt",
+        "jp-cojp.txt",
+        "ru-registered.txt",
+        "de-registered.txt",
+        "lv-registered.txt",
+    ],
+)
+def test_nameservers_lower_case_without_dots_or_addresses(sample: str) -> None:
+    tld = sample.split("-")[0]
+    parsed = parse_sample(sample, f"x.{tld}")
+    assert parsed.nameservers == ("ns1.hosting-example.net", "ns2.hosting-example.net")
+
+
+# --- dates --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("value", "tld", "expected"),
+    [
+        ("2027-03-01T04:00:00Z", "com", "2027-03-01T04:00:00"),
+        ("2027-03-01T04:00:00.123456Z", "com", "2027-03-01T04:00:00"),
+        ("2027-03-01T06:00:00+02:00", "com", "2027-03-01T04:00:00"),
+        ("2027-03-01T06:00:00.5+0200", "com", "2027-03-01T04:00:00"),
+        ("2027-03-01", "com", "2027-03-01T00:00:00"),
+        ("01.03.2027", "cz", "2027-03-01T00:00:00"),
+        ("1.3.2027 12:00:00", "fi", "2027-03-01T10:00:00"),
+        ("1.7.2027 12:00:00", "fi", "2027-07-01T09:00:00"),  # summer time in Helsinki
+        ("01-Mar-2027", "uk", "2027-03-01T00:00:00"),
+        ("01-mar-27", "uk", "2027-03-01T00:00:00"),
+        ("2027/03/01", "jp", "2027-03-01T00:00:00"),
+        ("2027. 03. 01.", "kr", "2027-03-01T00:00:00"),
+        ("March 1 2027", "is", "2027-03-01T00:00:00"),
+        ("Mar 1, 2027", "com", "2027-03-01T00:00:00"),
+        ("Tue Mar 1 2027", "be", "2027-03-01T00:00:00"),
+        ("Mon Mar 01 12:00:00 GMT 2027", "com", "2027-03-01T12:00:00"),
+        ("20270301", "br", "2027-03-01T00:00:00"),
+        ("20270301 #1234", "br", "2027-03-01T00:00:00"),
+        ("2027-03-01 12:00:00 (JST)", "jp", "2027-03-01T03:00:00"),
+        ("2027-03-01 12:00:00", "jp", "2027-03-01T03:00:00"),
+        ("2027-03-01 12:00:00 EET", "com", "2027-03-01T10:00:00"),
+        ("2027-03-01 12:00:00 CEST", "com", "2027-03-01T10:00:00"),
+        ("2027-03-01 08:00:00 (UTC+8)", "tw", "2027-03-01T00:00:00"),
+        ("2027-Mar-01.", "tr", "2027-03-01T00:00:00"),
+        ("01/03/2027 23:59:00", "pt", "2027-03-01T23:59:00"),
+        ("13/03/2027", "com", "2027-03-13T00:00:00"),  # unambiguous: 13 is no month
+        ("03/13/2027", "com", "2027-03-13T00:00:00"),
+        ("05.05.2027", "com", "2027-05-05T00:00:00"),  # both orders agree
+        ("01-03-27", "hk", "2027-03-01T00:00:00"),
+    ],
+)
+def test_date_forms(value: str, tld: str, expected: str) -> None:
+    assert parse_date(value, tld) == utc(expected)
+
+
+@pytest.mark.parametrize(
+    ("value", "tld"),
+    [
+        ("03/01/2027", "com"),  # 3 January or 1 March: refused, never guessed
+        ("01.03.2027", "xyz"),
+        ("2027-03-01 12:00 CST", "com"),  # China or US Central
+        ("2027-02-30", "com"),
+        ("not a date", "com"),
+        ("", "com"),
+    ],
+)
+def test_dates_that_are_refused(value: str, tld: str) -> None:
+    assert parse_date(value, tld) is None
+
+
+def test_ambiguous_date_is_unparsed_not_guessed() -> None:
+    text = "Domain Name: a.com\nRegistry Expiry Date: 03/01/2027\n"
+    parsed = parse_whois("a.com", text)
+    assert parsed.outcome == "unparsed" and parsed.expires is None
+    assert "ambiguous" in parsed.reason
+
+
+def test_registered_looking_answer_without_expiry_is_unparsed() -> None:
+    text = "Domain Name: a.com\nRegistrar: Example\nName Server: ns1.example.net\n"
+    parsed = parse_whois("a.com", text)
+    assert parsed.outcome == "unparsed" and "no expiry" in parsed.reason
+    assert parsed.nameservers == ("ns1.example.net",)
+
+
+def test_unreadable_expiry_value_is_unparsed_and_named() -> None:
+    parsed = parse_whois("a.com", "Domain Name: a.com\nRegistry Expiry Date: soon-ish\n")
+    assert parsed.outcome == "unparsed" and "soon-ish" in parsed.reason
+
+
+def test_python_whois_date_failure_does_not_lose_the_record() -> None:
+    # python-whois raises on "N/A" in any *_date field, losing the whole record
+    text = (
+        "Domain Name: a.com\nUpdated Date: N/A\nCreation Date: N/A\n"
+        "Registry Expiry Date: 2027-09-09T09:09:09Z\nRegistrar: Example\n"
+    )
+    parsed = parse_whois("a.com", text)
+    assert parsed.expires == utc("2027-09-09T09:09:09") and parsed.registrar == "Example"
+
+
+def test_python_whois_fills_a_tld_without_our_label() -> None:
+    # an unusual label our table does not know, in a TLD python-whois has a class for
+    text = "Domain Name: a.com\nExpiration-Date-Of-Record: 2027-01-02\nExpiry   Date: 2027-01-02\n"
+    assert parse_whois("a.com", text).expires == utc("2027-01-02T00:00:00")
+
+
+# --- boilerplate must not decide the outcome ---------------------------------------------------
+def test_phrases_inside_legal_text_do_not_count() -> None:
+    text = (
+        "Domain Name: a.org\nRegistry Expiry Date: 2027-01-01T00:00:00Z\n\n"
+        "Terms: if you query too often your connection limit exceeded notice may follow;\n"
+        "a domain not found here may be free. Too many requests are prohibited.\n"
+        "Status information: see https://icann.org/epp\n"
+    )
+    parsed = parse_whois("a.org", text)
+    assert parsed.outcome == "registered" and parsed.expires == utc("2027-01-01T00:00:00")
+
+
+def test_registry_date_wins_over_a_rate_limited_registrar_part() -> None:
+    text = (SAMPLES / "com-thin.txt").read_text() + "\nWHOIS LIMIT EXCEEDED - TRY LATER\n"
+    parsed = parse_whois("northwind-traders.com", text)
+    assert parsed.outcome == "registered" and parsed.expires == utc("2027-03-01T17:40:02")
+
+
+def test_idn_domain_parses() -> None:
+    parsed = parse_sample("fi-idn.txt", "xn--kknen-fraa0m.fi")
+    assert parsed.outcome == "registered" and parsed.registrar == "Registrar Example GmbH"
+
+
+# --- totality and speed -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\x00\x00\x00",
+        "\n" * 10_000,
+        "Registry Expiry Date: " + "9" * 100_000,
+        "x" * 3_000_000,
+        "Domain Name: a.com\x00\nRegistry Expiry Date: 2027-01-01\x00\n",
+        ":" * 50_000 + "\n" + "[" * 50_000,
+    ],
+)
+def test_any_text_gives_a_result(text: str) -> None:
+    parsed = parse_whois("a.com", text)
+    assert isinstance(parsed, WhoisParse)
+    assert parsed.outcome in ("registered", "not_found", "rate_limited", "unparsed")
+
+
+def test_non_string_input_does_not_raise() -> None:
+    assert parse_whois("a.com", None).outcome == "unparsed"  # type: ignore[arg-type]
+    assert parse_whois(None, "Domain: x").outcome == "unparsed"  # type: ignore[arg-type]
+
+
+def _run_isolated(script: str, timeout: float = 10.0) -> dict[str, float | str]:
+    """Run ``script`` in a fresh interpreter with a hard timeout: a regression fails, not hangs."""
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(script)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"parser did not finish within {timeout} s")
+    assert done.returncode == 0, done.stderr
+    result: dict[str, float | str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+JP_ADVERSARIAL = """
+    import json, time
+    from domwatch.sources.whois_parse import parse_whois
+    # python-whois's WhoisJp "(?:^\\s*.*\\s+)*" patterns backtrack exponentially on this
+    text = "[Domain Name]  X.JP\\n[Expires on]  2027/03/31\\nContact Information:\\n"
+    text += "[Name]  x \\n" * 40  # about 2**40 ways to split these lines
+    start = time.monotonic()
+    parsed = parse_whois("x.jp", text)
+    print(json.dumps({"seconds": time.monotonic() - start, "outcome": parsed.outcome,
+                      "expires": str(parsed.expires)}))
+"""
+
+HK_ADVERSARIAL = """
+    import json, time
+    from domwatch.sources.whois_parse import parse_whois
+    # python-whois's WhoisHk "[Registrant Contact Information\\w\\W]+" patterns are quadratic
+    text = "Domain Name: x.hk\\nExpiry Date: 01-03-2027\\nRegistrant Contact Information:\\n"
+    text += "Company name: x\\n" * 20000
+    start = time.monotonic()
+    parsed = parse_whois("x.hk", text)
+    print(json.dumps({"seconds": time.monotonic() - start, "outcome": parsed.outcome,
+                      "expires": str(parsed.expires)}))
+"""
+
+
+def test_jp_answer_built_to_trigger_catastrophic_backtracking_parses_fast() -> None:
+    result = _run_isolated(JP_ADVERSARIAL)
+    assert float(result["seconds"]) < 1.0
+    assert result["expires"] == "2027-03-31 00:00:00+00:00"
+
+
+def test_hk_answer_built_to_trigger_quadratic_patterns_parses_fast() -> None:
+    result = _run_isolated(HK_ADVERSARIAL)
+    assert float(result["seconds"]) < 1.0
+    assert result["expires"] == "2027-03-01 00:00:00+00:00"
+
+
+def test_the_jp_input_really_is_catastrophic_for_python_whois() -> None:
+    # proves the test above can fail: python-whois's own class on the same text does not finish
+    script = JP_ADVERSARIAL.replace(
+        'parsed = parse_whois("x.jp", text)',
+        "from whois.parser import WhoisJp; parsed = WhoisJp('x.jp', text)",
+    )
+    with pytest.raises(pytest.fail.Exception, match="did not finish"):
+        _run_isolated(script, timeout=3.0)
+
+
+def test_ten_megabytes_of_random_bytes_return_promptly() -> None:
+    result = _run_isolated(
+        """
+        import json, os, time
+        from domwatch.sources.whois_parse import parse_whois
+        text = os.urandom(10 * 1024 * 1024).decode("utf-8", errors="replace")
+        start = time.monotonic()
+        parsed = parse_whois("x.com", text)
+        print(json.dumps({"seconds": time.monotonic() - start, "outcome": parsed.outcome}))
+        """
+    )
+    assert float(result["seconds"]) < 2.0
+    assert result["outcome"] == "unparsed"
+
+
+@pytest.mark.parametrize("tld", ["com", "uk", "fi", "it", "sk", "pt", "ee", "eu", "ru", "xyz"])
+def test_python_whois_path_stays_fast_on_hostile_text(tld: str) -> None:
+    # a long unbroken token (python-whois's e-mail pattern is quadratic in it) and thousands of
+    # section words (its .fi/.it/.sk/.pt classes scan to the end from each one)
+    result = _run_isolated(
+        f"""
+        import json, time
+        from domwatch.sources.whois_parse import parse_whois
+        worst = 0.0
+        for text in ("a" * 250_000, "a." * 120_000, "Registrar\\n" * 25_000,
+                     "Holder\\n" * 35_000, "Registrant Name: x\\n" * 12_000,
+                     "Domain: x\\nName servers:\\n" + "x \\n" * 80_000):
+            text = "Domain Name: x.{tld}\\nRegistrar: r\\n" + text
+            start = time.monotonic()
+            parse_whois("x.{tld}", text)
+            worst = max(worst, time.monotonic() - start)
+        print(json.dumps({{"seconds": worst}}))
+        """,
+        timeout=30.0,
+    )
+    assert float(result["seconds"]) < 1.0
