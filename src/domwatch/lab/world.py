@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from domwatch.lab.ca import LabCA
 from domwatch.lab.dns_server import Behaviour, DnsServer
@@ -349,7 +350,9 @@ def fi_answer(site: Site, expires: datetime | None) -> str:
     """An answer in the layout of whois.fi (Traficom): dotted labels, day-first dates."""
 
     def fi_date(moment: datetime) -> str:
-        return f"{moment.day}.{moment.month}.{moment.year} {moment:%H:%M:%S}"
+        # whois.fi writes Finnish local time (its footer says EET).
+        local = moment.astimezone(_helsinki())
+        return f"{local.day}.{local.month}.{local.year} {local:%H:%M:%S}"
 
     lines = [
         f"domain.............: {site.name}",
@@ -376,6 +379,13 @@ def fi_answer(site: Site, expires: datetime | None) -> str:
         ">>> Last update of WHOIS database: 26.11.2026 6:00:00 (EET) <<<",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _helsinki() -> tzinfo:
+    try:
+        return ZoneInfo("Europe/Helsinki")
+    except ZoneInfoNotFoundError:  # no tz database: EET without summer time is close enough
+        return timezone(timedelta(hours=2))
 
 
 def denic_answer(site: Site) -> str:
