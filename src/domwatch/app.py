@@ -53,6 +53,7 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
         from domwatch.state import apply
 
         apply(state[0], report)
+    _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
@@ -76,6 +77,20 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
                 "cannot write the state file %s: %s", state[1], exc.strerror or exc
             )
     return exit_status(report, settings.fail_on)
+
+
+def _notify(report: Report, settings: Settings, state: State | None) -> None:
+    """Send what changed to the notification targets, before rendering so the JSON report can
+    say how delivery went; bounded by the timeout, and no failure here may cost the report."""
+    from domwatch.notify import notify, outcomes_json
+
+    try:
+        outcomes = notify(report, settings, state.extra if state is not None else None)
+    except Exception as exc:  # a bug in notifying must never lose the report or exit status
+        logging.getLogger("domwatch").warning("notifications failed: %s", type(exc).__name__)
+        return
+    if outcomes is not None:
+        report.notifications = outcomes_json(outcomes)
 
 
 def _load_state(settings: Settings) -> tuple[State, Path]:

@@ -219,6 +219,7 @@ class Report:
     results: list[DomainResult]
     duration: float = 0.0
     stats: Mapping[str, int] = field(default_factory=dict)
+    notifications: list[dict[str, Any]] | None = None  # one per notify target, when any
 
     @property
     def status(self) -> Status:
@@ -242,6 +243,8 @@ class Report:
         }
         if self.stats:
             out["stats"] = dict(self.stats)
+        if self.notifications is not None:
+            out["notifications"] = list(self.notifications)
         return out
 
 
