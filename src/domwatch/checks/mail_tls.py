@@ -124,26 +124,16 @@ async def _probe_host(
             )
         )
 
-    days: int | None = None
-    by_chain: dict[tls.TlsInfo, list[str]] = {}
-    for probe in probes:
-        if probe.info is not None:
-            by_chain.setdefault(probe.info, []).append(probe.address)
-    for info, where in by_chain.items():
-        findings.extend(
-            tls.judge(
-                info,
-                host=host,
-                where=", ".join(where),
-                prefix="mail.tls",
-                check=CHECK,
-                thresholds=domain.thresholds,
-                now=ctx.now,
-                label="STARTTLS certificate",
-            )
-        )
-        left = info.days_left(ctx.now)
-        days = left if days is None else min(days, left)
+    judged, days = tls.judge_endpoints(
+        ((p.address, p.info) for p in probes),
+        host=host,
+        prefix="mail.tls",
+        check=CHECK,
+        thresholds=domain.thresholds,
+        now=ctx.now,
+        label="STARTTLS certificate",
+    )
+    findings.extend(judged)
     return section, findings, days
 
 

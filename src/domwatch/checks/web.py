@@ -181,25 +181,15 @@ async def _probe_host(
     section["addresses"] = [p.to_json(ctx) for p in probes]
     findings.extend(_reachability(target, name, probes))
     findings.extend(_http(target, probes))
-    days: int | None = None
-    by_chain: dict[tls.TlsInfo, list[str]] = {}
-    for probe in probes:
-        if probe.tls is not None:
-            by_chain.setdefault(probe.tls, []).append(probe.address)
-    for info, where in by_chain.items():
-        findings.extend(
-            tls.judge(
-                info,
-                host=name,
-                where=", ".join(where),
-                prefix="tls",
-                check=CHECK,
-                thresholds=domain.thresholds,
-                now=ctx.now,
-            )
-        )
-        left = info.days_left(ctx.now)
-        days = left if days is None else min(days, left)
+    judged, days = tls.judge_endpoints(
+        ((p.address, p.tls) for p in probes),
+        host=name,
+        prefix="tls",
+        check=CHECK,
+        thresholds=domain.thresholds,
+        now=ctx.now,
+    )
+    findings.extend(judged)
     return section, findings, days
 
 

@@ -13,7 +13,7 @@ import asyncio
 import ipaddress
 import ssl
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -339,6 +339,37 @@ async def start_tls_legacy(
 
 
 # -- judging -----------------------------------------------------------------------------------
+
+
+def judge_endpoints(
+    chains: Iterable[tuple[str, TlsInfo | None]],
+    *,
+    host: str,
+    prefix: str,
+    check: str,
+    thresholds: Thresholds,
+    now: datetime,
+    label: str = "certificate",
+) -> tuple[list[Finding], int | None]:
+    """Judge each distinct chain once, naming every address that served it.
+
+    ``chains`` pairs an address with the chain it presented (None when there was none). Returns
+    the findings and the fewest days left over all chains.
+    """
+    by_chain: dict[TlsInfo, list[str]] = {}
+    for address, info in chains:
+        if info is not None:
+            by_chain.setdefault(info, []).append(address)
+    findings: list[Finding] = []
+    days: int | None = None
+    for info, where in by_chain.items():
+        findings.extend(
+            judge(info, host=host, where=", ".join(where), prefix=prefix, check=check,
+                  thresholds=thresholds, now=now, label=label)
+        )
+        left = info.days_left(now)
+        days = left if days is None else min(days, left)
+    return findings, days
 
 
 def judge(
