@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import h11
 
+from domwatch.lab.runner import StreamServer
+
 _MAX_REQUEST = 64 * 1024
 
 
@@ -61,7 +63,7 @@ def sni_of(sslobj: object | None) -> str | None:
     return _SNI.get(sslobj) if sslobj is not None else None
 
 
-class HttpsServer:
+class HttpsServer(StreamServer):
     """Serve ``handler`` over TLS with ``ssl_context`` (``None``: plain HTTP).
 
     ``handler`` is a function of the request, or a mapping from the exact request target
@@ -78,14 +80,11 @@ class HttpsServer:
         port: int = 0,
         latency: float = 0.0,
     ) -> None:
+        super().__init__(host=host, port=port, ssl=ssl_context)
         self.handler = handler
         self.ssl_context = ssl_context
-        self.host = host
-        self.port = port
         self.latency = latency
         self.requests: list[Request] = []
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
 
     @property
     def url(self) -> str:
@@ -98,23 +97,7 @@ class HttpsServer:
         """Listen on ``host:port`` (port 0 picks a free one, stored in ``port``)."""
         if self.ssl_context is not None:
             watch_sni(self.ssl_context)
-        if self.ssl_context is None:
-            self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        else:
-            self._server = await asyncio.start_server(
-                self._serve, self.host, self.port, ssl=self.ssl_context, ssl_handshake_timeout=10
-            )
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._server is not None:
-            self._server.close()
-            # Before 3.12 wait_closed() does not wait for (or close) accepted connections.
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
+        await super().start()
 
     async def __aenter__(self) -> HttpsServer:
         await self.start()
@@ -124,7 +107,6 @@ class HttpsServer:
         await self.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._writers.add(writer)
         try:
             conn = h11.Connection(h11.SERVER, max_incomplete_event_size=_MAX_REQUEST)
             request = await self._read_request(conn, reader, writer)
@@ -143,7 +125,6 @@ class HttpsServer:
         except (ConnectionError, ssl.SSLError, h11.ProtocolError, asyncio.IncompleteReadError):
             pass  # a client that goes away mid-request is normal in tests of failures
         finally:
-            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError, ssl.SSLError, OSError):
                 await writer.wait_closed()
@@ -208,40 +189,21 @@ class HttpsServer:
         await writer.drain()
 
 
-class SilentServer:
+class SilentServer(StreamServer):
     """Accepts TCP connections and never says anything: a TLS handshake or banner that hangs."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.host = host
-        self.port = port
+        super().__init__(host=host, port=port)
         self.connections = 0
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    async def start(self) -> None:
-        """Listen on ``host:port`` (port 0 picks a free one)."""
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
-        self._writers.add(writer)
         try:
             while await reader.read(65536):
                 pass  # swallow whatever comes until the client gives up
         except ConnectionError:
             pass
         finally:
-            self._writers.discard(writer)
             writer.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ssl as ssl_module
 import threading
 from collections.abc import Callable, Coroutine
 from types import TracebackType
@@ -51,7 +52,12 @@ class _TrackedProtocol(asyncio.StreamReaderProtocol):
 
 
 async def start_tracked_server(
-    handler: Handler, host: str, port: int, transports: set[asyncio.BaseTransport]
+    handler: Handler,
+    host: str,
+    port: int,
+    transports: set[asyncio.BaseTransport],
+    *,
+    ssl: ssl_module.SSLContext | None = None,
 ) -> asyncio.Server:
     """Like ``asyncio.start_server`` but every open connection's transport is in ``transports``.
 
@@ -59,7 +65,13 @@ async def start_tracked_server(
     its first step never closes its own writer, so the server closes the transports itself.
     """
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: _TrackedProtocol(handler, transports), host, port)
+    return await loop.create_server(
+        lambda: _TrackedProtocol(handler, transports),
+        host,
+        port,
+        ssl=ssl,
+        ssl_handshake_timeout=10 if ssl is not None else None,
+    )
 
 
 async def close_tracked_server(
@@ -78,6 +90,39 @@ async def close_tracked_server(
     server.close()
     for transport in list(transports):
         transport.close()
+
+
+class StreamServer:
+    """A TCP (or TLS) server whose ``stop()`` also closes every open connection.
+
+    Subclasses implement ``_serve``; ``port`` 0 picks a free port, stored on start.
+    """
+
+    def __init__(
+        self, *, host: str = "127.0.0.1", port: int = 0, ssl: ssl_module.SSLContext | None = None
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._ssl = ssl
+        self._server: asyncio.Server | None = None
+        self._transports: set[asyncio.BaseTransport] = set()
+
+    async def start(self) -> None:
+        """Listen on ``host:port``."""
+        self._server = await start_tracked_server(
+            self._serve, self.host, self.port, self._transports, ssl=self._ssl
+        )
+        self.port = int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        """Stop listening and drop open connections."""
+        if self._server is not None:
+            await close_tracked_server(self._server, self._transports)
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
 
 
 class Lab:

@@ -8,6 +8,7 @@ import ssl
 from dataclasses import dataclass
 
 from domwatch.lab.https_server import sni_of, watch_sni
+from domwatch.lab.runner import StreamServer
 from domwatch.net.tls import start_tls
 
 _MAX_LINE = 1000  # RFC 5321 §4.5.3.1.4 (a command line, CRLF included)
@@ -23,7 +24,7 @@ class Session:
     quit: bool = False
 
 
-class SmtpServer:
+class SmtpServer(StreamServer):
     """Speak just enough SMTP for a STARTTLS probe.
 
     ``ssl_context`` None, or ``offer_starttls=False``, leaves STARTTLS out of the EHLO answer;
@@ -40,42 +41,27 @@ class SmtpServer:
         offer_starttls: bool = True,
         refuse_starttls: bool = False,
     ) -> None:
+        super().__init__(host=host, port=port)  # plain TCP: TLS starts with STARTTLS
         self.ssl_context = ssl_context
-        self.host = host
-        self.port = port
         self.hostname = hostname
         self.offer_starttls = offer_starttls and ssl_context is not None
         self.refuse_starttls = refuse_starttls
         self.sessions: list[Session] = []
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
         """Listen on ``host:port`` (port 0 picks a free one, stored in ``port``)."""
         if self.ssl_context is not None:
             watch_sni(self.ssl_context)
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
-        self.port = int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        """Stop listening and drop open connections."""
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._writers):
-                writer.close()
-            await self._server.wait_closed()
-            self._server = None
+        await super().start()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         session = Session()
         self.sessions.append(session)
-        self._writers.add(writer)
         try:
             await self._dialogue(session, reader, writer)
         except (ConnectionError, ssl.SSLError, asyncio.IncompleteReadError, ValueError):
             pass  # clients that hang up mid-dialogue are part of the tests
         finally:
-            self._writers.discard(writer)
             writer.close()
             with contextlib.suppress(ConnectionError, ssl.SSLError, OSError):
                 await writer.wait_closed()
