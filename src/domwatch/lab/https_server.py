@@ -29,6 +29,7 @@ class Request:
     path: str  # the request target, query string included
     headers: dict[str, str]  # lower-case names
     host: str | None  # the SNI name, else the Host header without port
+    body: bytes = b""
 
 
 @dataclass
@@ -133,6 +134,7 @@ class HttpsServer(StreamServer):
         self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> Request | None:
         head: h11.Request | None = None
+        chunks: list[bytes] = []
         while True:
             event = conn.next_event()
             if event is h11.NEED_DATA:
@@ -140,6 +142,8 @@ class HttpsServer(StreamServer):
                 continue
             if isinstance(event, h11.Request):
                 head = event
+            elif isinstance(event, h11.Data):
+                chunks.append(bytes(event.data))
             elif isinstance(event, h11.EndOfMessage) and head is not None:
                 break
             elif isinstance(event, h11.ConnectionClosed):
@@ -153,6 +157,7 @@ class HttpsServer(StreamServer):
             path=head.target.decode("latin-1"),
             headers=headers,
             host=host,
+            body=b"".join(chunks),
         )
 
     async def _respond(self, request: Request) -> Response:

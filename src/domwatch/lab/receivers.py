@@ -17,8 +17,6 @@ from email.policy import default as default_policy
 from typing import Any
 from urllib.parse import parse_qs
 
-import h11
-
 from domwatch.lab.https_server import HttpsServer, Request, Response
 
 # --------------------------------------------------------------------------- HTTP
@@ -51,10 +49,6 @@ class Received:
 
 
 @dataclass
-class _BodyRequest(Request):
-    body: bytes = b""
-
-
 class HttpReceiver(HttpsServer):
     """Plain HTTP on ``host:port`` that records every POST (JSON or form) and answers ``status``.
 
@@ -76,7 +70,7 @@ class HttpReceiver(HttpsServer):
         return f"{scheme}://{at}{self.host}:{self.port}{path}"
 
     def _answer(self, request: Request) -> Response:
-        body = request.body if isinstance(request, _BodyRequest) else b""
+        body = request.body
         if self.status < 400:
             # A failing receiver did not take the message: only accepted ones count.
             self.received.append(
@@ -84,33 +78,6 @@ class HttpReceiver(HttpsServer):
                          _fields(request.headers.get("content-type", ""), body))
             )
         return Response(self.status, {"Content-Type": "text/plain"}, b"ok\n")
-
-    async def _read_request(
-        self, conn: h11.Connection, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> Request | None:
-        # The base server drops request bodies (the web probe never sends one); keep them here.
-        head: h11.Request | None = None
-        chunks: list[bytes] = []
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                conn.receive_data(await reader.read(65536))
-            elif isinstance(event, h11.Request):
-                head = event
-            elif isinstance(event, h11.Data):
-                chunks.append(bytes(event.data))
-            elif isinstance(event, h11.EndOfMessage) and head is not None:
-                break
-            elif isinstance(event, h11.ConnectionClosed):
-                return None
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in head.headers}
-        return _BodyRequest(
-            method=head.method.decode("ascii"),
-            path=head.target.decode("latin-1"),
-            headers=headers,
-            host=headers.get("host"),
-            body=b"".join(chunks),
-        )
 
 
 def _fields(content_type: str, body: bytes) -> dict[str, Any]:
