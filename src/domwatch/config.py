@@ -28,6 +28,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 from domwatch.model import CHECKS, Domain, Thresholds
 from domwatch.names import BadName, Name, known_suffix, normalise, to_ascii
+from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
 
 FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github")
 FAIL_ON = ("warning", "critical", "never")
@@ -81,6 +82,8 @@ class Settings:
     whois_servers: dict[str, Endpoint] = field(default_factory=dict)  # TLD -> server
     rdap_bootstrap: str | None = None  # https URL, or an absolute file path
     rdap_servers: dict[str, str] = field(default_factory=dict)  # TLD -> base URL, ends in "/"
+    # Per-server politeness overrides, keyed like the limiters ("host:43", "https://host").
+    server_limits: dict[str, ServerLimit] = field(default_factory=dict)
     ca_bundle: Path | None = None
     allow_private: bool = False
     notify_urls: tuple[str, ...] = ()
@@ -457,8 +460,8 @@ _SETTINGS_KEYS = (
 )
 _SUBTABLE_KEYS = {
     "resolver": ("nameservers",),
-    "whois": ("iana", "servers"),
-    "rdap": ("bootstrap", "servers"),
+    "whois": ("iana", "servers", "limits"),
+    "rdap": ("bootstrap", "servers", "limits"),
     "tls": ("ca_bundle",),
     "network": ("allow_private",),
     "notify": ("urls", "urls_env", "remind", "min"),
@@ -469,6 +472,8 @@ _DOMAIN_KEYS = (
     *("checks", "web", "mail", "mail_tls", "expires", "ignore", "tags", "notify"),
 )
 _TOP_KEYS = ("domains", "settings", "domain")
+_LIMIT_PERIODS = {"per_second": 1.0, "per_minute": 60.0, "per_hour": 3600.0, "per_day": 86400.0}
+_LIMIT_KEYS = ("concurrency", *_LIMIT_PERIODS)
 _CODE = re.compile(r"[a-z]+(\.[a-z_*]+)+")
 _NOTIFY_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -607,6 +612,41 @@ def _expiry_date(value: object) -> date:
     raise ValueError(f"expected a date like 2027-03-01, got {_kind(value)}")
 
 
+def _whois_limit_key(text: str) -> str:
+    endpoint = parse_endpoint(text)
+    return whois_key(endpoint.host, endpoint.port or 43)
+
+
+def _rdap_limit_key(text: str) -> str:
+    if "://" in text:
+        return rdap_key(_https_url(text))
+    endpoint = parse_endpoint(text)
+    return rdap_key("https://" + str(endpoint))
+
+
+def _read_limits(f: _File, where: KeyPath, raw: object, key_of: Any) -> dict[str, ServerLimit]:
+    """``{ "server" = { concurrency = 2, per_minute = 60 } }``: politeness per server."""
+    limits: dict[str, ServerLimit] = {}
+    for server, spec in f.table(where, raw).items():
+        path = (*where, server)
+        key = f.check(path, key_of, server)
+        table = f.table(path, spec)
+        f.keys(path, table, _LIMIT_KEYS)
+        if not table:
+            raise f.error(path, "empty limit (set concurrency and/or " + ", ".join(
+                _LIMIT_PERIODS) + ")")
+        concurrency = None
+        if "concurrency" in table:
+            concurrency = f.integer((*path, "concurrency"), table["concurrency"], 1)
+        quotas = tuple(
+            Quota(f.integer((*path, name), table[name], 1), seconds)
+            for name, seconds in _LIMIT_PERIODS.items()
+            if name in table
+        )
+        limits[key] = ServerLimit(concurrency, quotas or None)
+    return limits
+
+
 def _tld_key(key: str) -> str:
     try:
         tld = to_ascii(key.lstrip("."))
@@ -679,6 +719,8 @@ def _read_settings(f: _File, raw: object) -> _Layer:
                 for i, server in enumerate(servers)
             )
             put("resolvers", endpoints, *where)
+    limits: dict[str, ServerLimit] = {}
+    limits_where: KeyPath = ()
     if "whois" in table:
         whois = sub("whois")
         if "iana" in whois:
@@ -694,6 +736,10 @@ def _read_settings(f: _File, raw: object) -> _Layer:
                 key = f.check((*where, tld), _tld_key, tld)
                 endpoints_by_tld[key] = f.check((*where, tld), parse_endpoint, text)
             put("whois_servers", endpoints_by_tld, *where)
+        if "limits" in whois:
+            where = (*path, "whois", "limits")
+            limits.update(_read_limits(f, where, whois["limits"], _whois_limit_key))
+            limits_where = where[1:]
     if "rdap" in table:
         rdap = sub("rdap")
         if "bootstrap" in rdap:
@@ -713,6 +759,12 @@ def _read_settings(f: _File, raw: object) -> _Layer:
                 base_url = f.check((*where, tld), _https_url, text)
                 urls[key] = base_url if base_url.endswith("/") else base_url + "/"
             put("rdap_servers", urls, *where)
+        if "limits" in rdap:
+            where = (*path, "rdap", "limits")
+            limits.update(_read_limits(f, where, rdap["limits"], _rdap_limit_key))
+            limits_where = where[1:]
+    if limits:
+        put("server_limits", limits, *limits_where)
     if "tls" in table:
         tls = sub("tls")
         if "ca_bundle" in tls:
@@ -978,7 +1030,7 @@ def _settings(file_layers: Sequence[_Layer], options: _Layer) -> Settings:
         for key, (value, _where) in layer.items():
             if key in _THRESHOLD_KEYS:
                 continue
-            if key in ("whois_servers", "rdap_servers") and key in merged:
+            if key in ("whois_servers", "rdap_servers", "server_limits") and key in merged:
                 # Per-TLD tables add up across files; the same TLD: the later file wins.
                 value = {**cast(dict[str, object], merged[key]), **cast(dict[str, object], value)}
             merged[key] = value

@@ -9,6 +9,7 @@ failures (a 404 included) never undo the registry's answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import re
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from domwatch.config import Settings
 from domwatch.model import Registration
 from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
-from domwatch.net.limits import Limits
+from domwatch.net.limits import Budget, Limits, RateLimited, Ticket, rdap_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.rdap_bootstrap import Bootstrap
 
@@ -273,15 +274,16 @@ class RdapSource:
         if not bases:
             return Lookup("unsupported", reason=f"no RDAP server known for .{tld}")
         result = Lookup("failed")
-        deadline = time.monotonic() + BUDGET_FACTOR * self.settings.timeout
+        # Time queued behind the server's limits is not charged to the budget.
+        budget = Budget(BUDGET_FACTOR * self.settings.timeout)
         failures: list[str] = []
         for base in bases:
-            answer = await self._ask(domain_url(base, domain), domain, result, deadline)
+            answer = await self._ask(domain_url(base, domain), domain, result, budget)
             if answer.response is None:
                 failures.append(answer.reason)
                 result.outcome = "rate_limited" if answer.outcome == "rate_limited" else "failed"
                 continue  # another server of the same registry may do better
-            done = await self._conclude(answer.response, base, domain, tld, result, deadline)
+            done = await self._conclude(answer.response, base, domain, tld, result, budget)
             if done:
                 return result
             failures.append(result.reason)
@@ -295,7 +297,7 @@ class RdapSource:
         domain: str,
         tld: str,
         result: Lookup,
-        deadline: float,
+        budget: Budget,
     ) -> bool:
         """Set ``result`` from the registry's answer; False to try the next base URL."""
         doc, problem = _json_object(response)
@@ -315,7 +317,7 @@ class RdapSource:
         registrar: RdapDomain | None = None
         if registry.related:
             registrar = await self._follow_related(
-                response.url, registry.related[0], domain, result, deadline
+                response.url, registry.related[0], domain, result, budget
             )
         return self._finish(registry, registrar, base, tld, response.url, result)
 
@@ -361,7 +363,7 @@ class RdapSource:
         return True
 
     async def _follow_related(
-        self, referrer: str, href: str, domain: str, result: Lookup, deadline: float
+        self, referrer: str, href: str, domain: str, result: Lookup, budget: Budget
     ) -> RdapDomain | None:
         """The registrar's view, or None: nothing it says or fails to say is fatal."""
         if urlsplit(href).scheme != "https":
@@ -372,7 +374,7 @@ class RdapSource:
         except HttpError as exc:
             result.trail.append(Exchange(href, domain, "", f"skipped: {exc}"))
             return None
-        answer = await self._ask(href, domain, result, deadline, retries=False)
+        answer = await self._ask(href, domain, result, budget, retries=False)
         if answer.response is None:
             return None
         doc, _ = _json_object(answer.response)
@@ -381,16 +383,18 @@ class RdapSource:
         return parse_domain(doc)
 
     async def _ask(
-        self, url: str, domain: str, result: Lookup, deadline: float, *, retries: bool = True
+        self, url: str, domain: str, result: Lookup, budget: Budget, *, retries: bool = True
     ) -> _Answer:
         """GET ``url``, waiting out rate limits and one transport failure within the budget."""
         last = "no attempt made"
         for _attempt in range(MAX_ATTEMPTS):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if budget.left() <= 0:
                 return _Answer(outcome="failed", reason=f"{url}: time budget spent ({last})")
             try:
-                response = await asyncio.wait_for(self._get(url), timeout=remaining)
+                response, wait = await self._get(url, budget, _attempt)
+            except RateLimited as exc:  # the server is given up on for this run
+                result.trail.append(Exchange(url, domain, "", f"rate limited: {exc}"))
+                return _Answer(outcome="rate_limited", reason=f"{url}: {exc}")
             except (HttpError, asyncio.TimeoutError) as exc:
                 if isinstance(exc, asyncio.TimeoutError):
                     exc = HttpTimeout(f"{url}: time budget spent")
@@ -399,7 +403,7 @@ class RdapSource:
                 # One more try after a timeout or reset, if a whole timeout still fits; policy
                 # refusals and oversized answers would only repeat themselves.
                 transient = isinstance(exc, HttpTimeout) or type(exc) is HttpError
-                left = deadline - time.monotonic()
+                left = budget.left()
                 if retries and transient and _attempt == 0 and left > self.settings.timeout:
                     result.retried += 1
                     continue
@@ -408,11 +412,7 @@ class RdapSource:
             if response.status != 429:
                 return _Answer(response=response)
             result.throttled += 1
-            wait = parse_retry_after(response.header("retry-after"), time.time())
-            if wait is None:
-                wait = float(2**_attempt)  # no hint: back off 1, 2, 4 s
-            self._back_off(url, wait)
-            if not retries or time.monotonic() + wait >= deadline:
+            if not retries or wait >= budget.left():
                 return _Answer(
                     outcome="rate_limited",
                     reason=f"{url}: rate limited (Retry-After {wait:g} s exceeds the time budget)",
@@ -422,15 +422,27 @@ class RdapSource:
             last = "rate limited"
         return _Answer(outcome="rate_limited", reason=f"{url}: still rate limited after retries")
 
-    async def _get(self, url: str) -> HttpResponse:
-        if self.limits is None:
-            return await self.client.get(url, headers={"Accept": ACCEPT})
-        async with self.limits.for_server(_server_key(url)).slot():
-            return await self.client.get(url, headers={"Accept": ACCEPT})
+    async def _get(self, url: str, budget: Budget, attempt: int) -> tuple[HttpResponse, float]:
+        """GET ``url`` in one of its server's slots; for a 429, also how long to wait.
 
-    def _back_off(self, url: str, wait: float) -> None:
-        if self.limits is not None:
-            self.limits.for_server(_server_key(url)).back_off(wait)
+        The wait is ``Retry-After``, else 1, 2, 4 s; a 429 also slows the server's limiter.
+        """
+        slot: contextlib.AbstractAsyncContextManager[Ticket | None] = (
+            self.limits.for_server(rdap_key(url)).slot(budget)
+            if self.limits is not None
+            else contextlib.nullcontext(None)
+        )
+        async with slot as ticket:
+            response = await asyncio.wait_for(
+                self.client.get(url, headers={"Accept": ACCEPT}), timeout=max(budget.left(), 0)
+            )
+            wait = 0.0
+            if response.status == 429:
+                hinted = parse_retry_after(response.header("retry-after"), time.time())
+                wait = hinted if hinted is not None else float(2**attempt)
+                if ticket is not None:
+                    wait = ticket.throttled(wait)
+        return response, wait
 
     @staticmethod
     def _record(response: HttpResponse, domain: str, result: Lookup) -> None:
@@ -443,11 +455,6 @@ class RdapSource:
             if len(hop.body) > TRAIL_BODY:
                 note += f" (answer cut to {TRAIL_BODY} of {len(hop.body)} bytes)"
             result.trail.append(Exchange(hop.url, domain, text, note))
-
-
-def _server_key(url: str) -> str:
-    parts = urlsplit(url)
-    return parts.netloc or url
 
 
 def _json_object(response: HttpResponse) -> tuple[dict[str, Any] | None, str]:

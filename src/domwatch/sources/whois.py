@@ -5,23 +5,31 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import random
 import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from domwatch.config import Endpoint, Settings
 from domwatch.model import Registration
-from domwatch.net.limits import Limits
+from domwatch.net.limits import Budget, Limits, RateLimited, whois_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
 from domwatch.sources.whois_servers import builtin_server, query_for
+
+if TYPE_CHECKING:
+    from domwatch.cache import ReferralStore
 
 log = logging.getLogger("domwatch.whois")
 
 MAX_ANSWER = 1 << 20  # real answers are a few KiB; anything past 1 MiB is not a WHOIS answer
 TRAIL_CHARS = 64 * 1024
 WHOIS_PORT = 43
+MAX_ATTEMPTS = 4  # queries per domain and server, rate-limit retries included
+MAX_TRANSIENT_RETRIES = 2  # repeats after a timeout or reset
+BUDGET_FACTOR = 3  # one domain may take this many ``settings.timeout`` (queueing excluded)
 
 
 class WhoisError(Exception):
@@ -86,6 +94,7 @@ class WhoisSource:
 
     settings: Settings
     limits: Limits = field(default_factory=Limits)
+    referral_cache: ReferralStore | None = None  # IANA's answers, kept between runs
     _referrals: dict[str, asyncio.Task[Endpoint | None]] = field(default_factory=dict)
     iana_trail: dict[str, Exchange] = field(default_factory=dict)
 
@@ -105,6 +114,11 @@ class WhoisSource:
 
     async def _ask_iana(self, tld: str) -> Endpoint | None:
         iana = self.settings.whois_iana
+        known = self.referral_cache.referral(tld) if self.referral_cache is not None else None
+        if known is not None:
+            note = f"refers to {known} (cached IANA answer)"
+            self.iana_trail[tld] = Exchange(_server_name(iana), tld, "", note)
+            return parse_endpoint(known)
         try:
             raw = await self._ask(iana, tld)
         except WhoisError as exc:
@@ -114,15 +128,24 @@ class WhoisSource:
         server = _iana_whois(text)
         note = f"refers to {server}" if server else "no WHOIS server for this TLD"
         self.iana_trail[tld] = Exchange(_server_name(iana), tld, text[:TRAIL_CHARS], note)
-        return parse_endpoint(server) if server else None
+        endpoint = parse_endpoint(server) if server else None
+        if endpoint is not None and self.referral_cache is not None:
+            self.referral_cache.remember_referral(tld, str(endpoint))
+        return endpoint
 
     async def _ask(self, server: Endpoint, query: str) -> bytes:
         port = server.port or WHOIS_PORT
-        key = f"{server.host}:{port}"
-        async with self.limits.for_server(key).slot():
-            address = await self._address(server.host, port)
-            log.debug("whois %r -> %s (%s)", query, key, address)
-            return await fetch(address, port, query, self.settings.timeout)
+        try:
+            async with self.limits.for_server(whois_key(server.host, port)).slot():
+                return await self._fetch(server, query)
+        except RateLimited as exc:
+            raise WhoisError(f"rate limited: {exc}") from None
+
+    async def _fetch(self, server: Endpoint, query: str) -> bytes:
+        port = server.port or WHOIS_PORT
+        address = await self._address(server.host, port)
+        log.debug("whois %r -> %s:%s (%s)", query, server.host, port, address)
+        return await fetch(address, port, query, self.settings.timeout)
 
     async def _address(self, host: str, port: int) -> str:
         try:
@@ -150,13 +173,16 @@ class WhoisSource:
             trail.append(self.iana_trail[tld])
         if server is None:
             return Lookup("unsupported", reason=f"no WHOIS server known for .{tld}", trail=trail)
-        result = await self._query_parsed(server, domain, trail)
-        if result is None:
-            return Lookup("failed", reason=trail[-1].note, trail=trail)
-        parsed, rate_retries = result
+        parsed, retried, throttled = await self._query_parsed(server, domain, trail)
+        if parsed is None:
+            return Lookup(
+                "failed", reason=trail[-1].note, trail=trail, retried=retried, throttled=throttled
+            )
         if parsed.outcome != "registered":
-            outcome = parsed.outcome
-            return Lookup(outcome, reason=parsed.reason, trail=trail, throttled=rate_retries)
+            return Lookup(
+                parsed.outcome, reason=parsed.reason, trail=trail, retried=retried,
+                throttled=throttled,
+            )
         registrar_expires = None
         referral = parsed.referral and parse_endpoint(parsed.referral)
         if referral and referral.host.lower() != server.host.lower():
@@ -181,40 +207,67 @@ class WhoisSource:
                 registration=registration,
                 reason=parsed.reason or "no expiry date found in the answer",
                 trail=trail,
+                retried=retried,
+                throttled=throttled,
             )
-        return Lookup("registered", registration=registration, trail=trail)
+        return Lookup(
+            "registered", registration=registration, trail=trail, retried=retried,
+            throttled=throttled,
+        )
 
     async def _query_parsed(
         self, server: Endpoint, domain: str, trail: list[Exchange]
-    ) -> tuple[WhoisParse, int] | None:
-        """Ask ``server`` about ``domain``; a timeout or rate limit is retried within budget."""
+    ) -> tuple[WhoisParse | None, int, int]:
+        """Ask ``server`` about ``domain``: (answer or None, queries repeated, rate limits met).
+
+        A timeout or reset is repeated after a jittered backoff, a rate-limit reply after the
+        pause the server's limiter now imposes, each only while the domain's budget allows.
+        Time queued behind the server's limits is not charged to the budget.
+        """
         query = query_for(server.host, domain)
-        budget_end = time.monotonic() + 3 * self.settings.timeout
-        throttled = 0
+        name = _server_name(server)
+        limiter = self.limits.for_server(whois_key(server.host, server.port or WHOIS_PORT))
+        budget = Budget(BUDGET_FACTOR * self.settings.timeout)
+        retried = throttled = transient = 0
+        parsed: WhoisParse | None = None
         delay = 1.0
-        for _attempt in range(4):
+        for _attempt in range(MAX_ATTEMPTS):
+            pause: float | None = None
             try:
-                raw = await self._ask(server, query)
+                async with limiter.slot(budget) as ticket:
+                    raw = await self._fetch(server, query)
+                    text = decode(raw)
+                    parsed = await asyncio.to_thread(parse_whois, domain, text)
+                    if parsed.outcome == "rate_limited":
+                        pause = ticket.throttled()
+            except RateLimited as exc:  # the server is given up on for this run
+                trail.append(Exchange(name, query, "", f"rate limited: {exc}"))
+                return WhoisParse("rate_limited", reason=str(exc)), retried, throttled
             except WhoisError as exc:
-                trail.append(Exchange(_server_name(server), query, "", f"failed: {exc}"))
-                if "refused" in str(exc) or time.monotonic() + delay > budget_end:
-                    return None
-                await asyncio.sleep(delay)
+                trail.append(Exchange(name, query, "", f"failed: {exc}"))
+                wait = delay * random.uniform(1.0, 1.5)
+                # A refusal or an unknown host would only repeat itself.
+                if (
+                    str(exc).startswith(("connection refused", "cannot resolve"))
+                    or transient >= MAX_TRANSIENT_RETRIES
+                    or budget.left() < wait + min(self.settings.timeout, 1.0)
+                ):
+                    return None, retried, throttled
+                transient += 1
+                retried += 1
+                await asyncio.sleep(wait)
                 delay *= 2
                 continue
-            text = decode(raw)
-            parsed = await asyncio.to_thread(parse_whois, domain, text)
-            trail.append(Exchange(_server_name(server), query, text[:TRAIL_CHARS], _note(parsed)))
-            if parsed.outcome != "rate_limited":
-                return parsed, throttled
+            trail.append(Exchange(name, query, text[:TRAIL_CHARS], _note(parsed)))
+            if pause is None:
+                return parsed, retried, throttled
             throttled += 1
-            port = server.port or WHOIS_PORT
-            self.limits.for_server(f"{server.host}:{port}").back_off(delay)
-            if time.monotonic() + delay > budget_end:
-                return parsed, throttled
-            await asyncio.sleep(delay)
-            delay *= 2
-        return (parsed, throttled) if trail and trail[-1].answer else None
+            # Retry only if the pause, and the server's next free slot, fit in the budget.
+            if max(pause, limiter.ready_in()) >= budget.left():
+                return parsed, retried, throttled
+            retried += 1
+            await asyncio.sleep(pause)
+        return parsed, retried, throttled
 
     async def _registrar_date(
         self, registry: Endpoint, referral: Endpoint, domain: str, trail: list[Exchange]

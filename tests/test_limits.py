@@ -1,0 +1,317 @@
+"""Per-server politeness: quotas, concurrency, strikes, learned limits, budgets, WHOIS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domwatch.config import Endpoint, Settings, load_config
+from domwatch.lab import Lab
+from domwatch.lab.whois_server import WhoisServer
+from domwatch.lab.world import Site, icann_answer
+from domwatch.net.limits import (
+    BLOCK_AFTER,
+    DEFAULT_RDAP,
+    DEFAULT_WHOIS,
+    KNOWN_LIMITS,
+    LOCAL,
+    Budget,
+    Limiter,
+    Limits,
+    Quota,
+    RateLimited,
+    ServerLimit,
+    rdap_key,
+    spread,
+    whois_key,
+)
+from domwatch.sources.whois import WhoisSource
+
+LIMITED = "Your connection limit exceeded. Please slow down and try again later.\r\n"
+
+
+def run(coro: Awaitable[Any]) -> Any:
+    async def main() -> Any:
+        return await coro
+
+    return asyncio.run(main())
+
+
+async def _hold(limiter: Limiter, seconds: float, starts: list[float],
+                budget: Budget | None = None) -> None:
+    async with limiter.slot(budget) as ticket:
+        starts.append(ticket.started)
+        await asyncio.sleep(seconds)
+
+
+def _max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(sum(1 for t in times if start <= t < start + window) for start in times)
+
+
+def test_quota_is_a_sliding_window_with_a_margin() -> None:
+    limiter = Limiter("a:43", concurrency=10, quotas=[Quota(3, 0.3)])
+    starts: list[float] = []
+
+    async def go() -> None:
+        await asyncio.gather(*(_hold(limiter, 0.0, starts) for _ in range(9)))
+
+    began = time.monotonic()
+    run(go())
+    assert len(starts) == 9
+    assert _max_in_window(starts, 0.3 + Quota(3, 0.3).margin) == 3
+    assert time.monotonic() - began >= 0.6  # three bursts, two windows apart
+
+
+def test_concurrency_cap_and_fifo_order() -> None:
+    limiter = Limiter("a:43", concurrency=2, quotas=[])
+    in_flight = peak = 0
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        nonlocal in_flight, peak
+        async with limiter.slot():
+            order.append(i)
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+
+    async def go() -> None:
+        await asyncio.gather(*(one(i) for i in range(8)))
+
+    run(go())
+    assert peak == 2
+    assert order == list(range(8))
+
+
+def test_time_queued_is_not_charged_to_the_budget() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[])
+    budgets = [Budget(1.0), Budget(1.0)]
+
+    async def go() -> None:
+        await asyncio.gather(*(_hold(limiter, 0.3, [], b) for b in budgets))
+
+    run(go())
+    # The second request waited ~0.3 s for the slot; its deadline moved by as much.
+    assert budgets[1].deadline - budgets[0].deadline >= 0.25
+
+
+def test_a_strike_halves_and_pauses_that_server_only() -> None:
+    slow = Limiter("slow:43", concurrency=4, quotas=[Quota(10, 1.0)], strike_pause=0.3)
+    other = Limiter("other:43", concurrency=4, quotas=[Quota(10, 1.0)])
+    seen: dict[str, float] = {}
+
+    async def go() -> None:
+        async with slow.slot() as ticket:
+            pause = ticket.throttled()
+        assert 0.3 <= pause <= 0.3 * 1.25
+        began = time.monotonic()
+        async with other.slot():
+            seen["other"] = time.monotonic() - began
+        async with slow.slot():
+            seen["slow"] = time.monotonic() - began
+
+    run(go())
+    assert seen["other"] < 0.05  # the other server keeps full speed
+    assert seen["slow"] >= 0.25  # the throttled one waits out its pause
+    assert slow.concurrency == 2 and slow.quotas == [Quota(5, 1.0)]
+    assert other.concurrency == 4 and other.quotas == [Quota(10, 1.0)]
+    assert Quota(1, 2.0).halved() == Quota(1, 4.0)
+
+
+def test_replies_to_one_burst_slow_the_server_down_once() -> None:
+    limiter = Limiter("a:43", concurrency=4, quotas=[Quota(8, 1.0)], strike_pause=0.01)
+
+    async def go() -> None:
+        async def struck() -> None:
+            async with limiter.slot() as ticket:
+                await asyncio.sleep(0.05)  # all four in flight when the server objects
+                ticket.throttled()
+
+        await asyncio.gather(*(struck() for _ in range(4)))
+
+    run(go())
+    assert len(limiter.strikes) == 4
+    assert limiter.concurrency == 2 and limiter.quotas == [Quota(4, 1.0)]
+
+
+def test_second_strike_in_a_row_learns_what_the_server_let_through() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[Quota(100, 1.0)], strike_pause=0.01)
+
+    async def go() -> None:
+        for _ in range(3):
+            async with limiter.slot():
+                pass  # answered
+        for _ in range(2):
+            async with limiter.slot() as ticket:
+                ticket.throttled()
+
+    run(go())
+    # Three answers in the last minute: no more than three per minute from now on, and the
+    # four starts of that minute already count, so the next query waits most of a minute.
+    assert limiter._learned == Quota(3, 60.0)
+    assert limiter.ready_in() > 50
+
+
+def test_a_server_that_keeps_refusing_is_given_up_on() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[], strike_pause=0.001)
+
+    async def go() -> None:
+        for _ in range(BLOCK_AFTER):
+            async with limiter.slot() as ticket:
+                ticket.throttled()
+            # Keep the test fast: forget the slow-down, keep the count of strikes in a row.
+            limiter.quotas, limiter._learned, limiter._paused_until = [], None, 0.0
+        with pytest.raises(RateLimited, match="in a row"):
+            async with limiter.slot():
+                pass
+
+    run(go())
+    assert limiter.blocked is not None
+
+
+def test_a_quota_used_up_for_hours_fails_fast() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[Quota(2, 86400.0)])
+
+    async def go() -> None:
+        for _ in range(2):
+            async with limiter.slot():
+                pass
+        began = time.monotonic()
+        with pytest.raises(RateLimited, match="2 per day"):
+            async with limiter.slot():
+                pass
+        assert time.monotonic() - began < 0.1
+
+    run(go())
+
+
+def test_cancelled_while_queued_leaves_no_slot_taken() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[])
+
+    async def go() -> None:
+        holder = asyncio.ensure_future(_hold(limiter, 0.1, []))
+        await asyncio.sleep(0)
+        waiter = asyncio.ensure_future(_hold(limiter, 0.0, []))
+        await asyncio.sleep(0.01)
+        assert limiter.waiting == 1
+        waiter.cancel()
+        await asyncio.gather(holder, waiter, return_exceptions=True)
+        assert limiter.waiting == 0 and limiter._active == 0
+        await asyncio.wait_for(_hold(limiter, 0.0, []), 0.5)
+
+    run(go())
+
+
+def test_defaults_known_servers_and_overrides() -> None:
+    limits = Limits(overrides={"whois.nic.uk:43": ServerLimit(concurrency=3)})
+    assert limits.limit_for("whois.example:43") == DEFAULT_WHOIS
+    assert limits.limit_for("https://rdap.example") == DEFAULT_RDAP
+    assert limits.limit_for("127.0.0.1:4343") == LOCAL
+    assert limits.limit_for("https://[::1]:8443") == LOCAL
+    nominet = limits.limit_for("whois.nic.uk:43")
+    assert nominet.concurrency == 3  # the override
+    assert nominet.quotas == KNOWN_LIMITS["whois.nic.uk:43"].quotas  # the published quotas
+    assert whois_key("WHOIS.Example.", 43) == "whois.example:43"
+    assert rdap_key("https://RDAP.example:8443/com/v1/domain/x.com") == "https://rdap.example:8443"
+
+
+def test_limits_from_the_domain_file(tmp_path: Path) -> None:
+    path = tmp_path / "d.toml"
+    path.write_text(
+        'domains = ["a.com"]\n'
+        "[settings.whois]\n"
+        'limits = { "whois.verisign-grs.com" = { concurrency = 2, per_minute = 60 } }\n'
+        "[settings.rdap]\n"
+        'limits = { "https://rdap.verisign.com/com/v1/" = { per_second = 3, per_day = 5000 } }\n',
+        encoding="utf-8",
+    )
+    settings = load_config([str(path)], {}, cwd=tmp_path).settings
+    limits = Limits.from_settings(settings)
+    assert limits.limit_for("whois.verisign-grs.com:43") == ServerLimit(2, (Quota(60, 60.0),))
+    rdap = limits.limit_for("https://rdap.verisign.com")
+    assert rdap == ServerLimit(4, (Quota(3, 1.0), Quota(5000, 86400.0)))
+
+
+def test_spread_interleaves_each_tld_over_the_run() -> None:
+    keys = ["com"] * 6 + ["fi"] * 3 + ["se"]
+    order = spread(keys)
+    assert sorted(order) == list(range(10))
+    picked = [keys[i] for i in order]
+    assert picked[:3] == ["com", "fi", "se"]  # every registry gets work at once
+    assert picked[-1] == "com"
+    assert max(picked[:5].count("com"), picked[5:].count("com")) == 3  # evenly, not up front
+
+
+# -- through a real WHOIS server ---------------------------------------------------------------
+
+NOW = datetime.now(timezone.utc)
+SITES = [Site(f"site{i}.lab", expires_in=100 + i) for i in range(6)]
+
+
+def _registry(lab: Lab, rate_limit: tuple[int, float]) -> WhoisServer:
+    answers = {s.name: icann_answer(s, s.expires(NOW)) for s in SITES}
+    return lab.add(WhoisServer(answers, rate_limit=rate_limit, rate_limit_text=LIMITED))
+
+
+def _look_up_all(server: WhoisServer, limits: Limits) -> list[Any]:
+    settings = Settings(timeout=2.0, whois_servers={"lab": Endpoint(server.host, server.port)})
+
+    async def go() -> list[Any]:
+        source = WhoisSource(settings, limits=limits)
+        return list(await asyncio.gather(*(source.lookup(s.name) for s in SITES)))
+
+    return list(run(go()))
+
+
+def _check_dates(results: list[Any]) -> None:
+    for site, result in zip(SITES, results, strict=True):
+        assert result.outcome == "registered", result.reason
+        expected = site.expires(NOW)
+        assert expected is not None
+        assert result.registration.expires.date() == expected.date()
+
+
+def test_known_limit_means_no_rate_limit_reply(lab: Lab) -> None:
+    server = _registry(lab, rate_limit=(2, 0.5))
+    key = whois_key(server.host, server.port)
+    limits = Limits(overrides={key: ServerLimit(8, (Quota(2, 0.5),))})
+    _check_dates(_look_up_all(server, limits))
+    assert server.limited == []
+
+
+def test_unknown_limit_is_learned_from_one_overload(lab: Lab) -> None:
+    # The server allows 4 per second; domwatch sees a private address and does not pace at
+    # first, so the first burst overruns it. After that one overload the server is slowed
+    # and never objects again, and every domain still gets its date.
+    server = _registry(lab, rate_limit=(4, 1.0))
+    limits = Limits(strike_pause=0.2)
+    results = _look_up_all(server, limits)
+    _check_dates(results)
+    first = server.limited[0]
+    assert all(t - first < 0.5 for t in server.limited), server.limited  # one burst only
+    assert sum(r.throttled for r in results) == len(server.limited)
+    assert sum(r.retried for r in results) >= len(server.limited)
+
+
+def test_rate_limited_reply_is_never_not_found(lab: Lab) -> None:
+    server = lab.add(WhoisServer({}, default=LIMITED))
+    limits = Limits(strike_pause=0.2)
+    settings = Settings(timeout=1.0, whois_servers={"lab": Endpoint(server.host, server.port)})
+
+    async def go() -> Any:
+        return await WhoisSource(settings, limits=limits).lookup("busy.lab")
+
+    began = time.monotonic()
+    result = run(go())
+    assert result.outcome == "rate_limited"
+    assert result.throttled >= 2 and result.retried >= 1
+    assert time.monotonic() - began < 3 * 1.0 + 0.5  # within the domain's budget
+
