@@ -16,6 +16,7 @@ from domwatch.model import Report, Status
 from domwatch.report import RenderOptions, render, write_atomically
 
 if TYPE_CHECKING:
+    from domwatch.net.limits import Limits
     from domwatch.state import State
 
 Fail = Callable[[str], NoReturn]
@@ -101,26 +102,91 @@ def _load_state(settings: Settings) -> tuple[State, Path]:
 
 
 async def _run_with_progress(config: Config) -> Report:
+    """Run, with a progress bar on stderr when it is a terminal; then the one-line summary."""
+    from domwatch.net.limits import Limits
     from domwatch.runner import run
 
-    show = config.settings.progress
+    settings = config.settings
+    limits = Limits.from_settings(settings)
+    show = settings.progress
     if show is None:
-        show = sys.stderr.isatty() and not config.settings.quiet
+        show = sys.stderr.isatty() and not settings.quiet
     if not show:
-        return await run(config)
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+        report = await run(config, limits=limits)
+    else:
+        report = await _run_with_bar(config, limits)
+    if not settings.quiet:
+        sys.stderr.write(summary_line(report) + "\n")
+        sys.stderr.flush()
+    return report
 
+
+async def _run_with_bar(config: Config, limits: Limits) -> Report:
+    import time
+
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from domwatch.runner import run
+
+    started = time.monotonic()
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeRemainingColumn(),
+        TextColumn("{task.fields[queue]}"),
         console=Console(file=sys.stderr),
         transient=True,
     ) as bar:
-        task = bar.add_task("checking", total=len(config.domains))
-        return await run(config, progress=lambda _result: bar.advance(task))
+        task = bar.add_task("checking", total=len(config.domains), rate="", queue="")
+
+        async def refresh() -> None:
+            # The queue behind rate limits changes without any domain finishing.
+            while True:
+                done = int(bar.tasks[0].completed)
+                fields = progress_fields(done, time.monotonic() - started, limits)
+                bar.update(task, rate=fields["rate"], queue=fields["queue"])
+                await asyncio.sleep(0.5)
+
+        refresher = asyncio.ensure_future(refresh())
+        try:
+            return await run(config, progress=lambda _r: bar.advance(task), limits=limits)
+        finally:
+            refresher.cancel()
+
+
+def progress_fields(done: int, elapsed: float, limits: Limits) -> dict[str, str]:
+    """The progress bar's rate and queue texts."""
+    rate = f"{done / elapsed:.1f}/s" if done and elapsed > 0 else ""
+    queue = ""
+    if limits.waiting:
+        queue = f"{limits.waiting} waiting on server limits"
+        if limits.waiting_throttled:
+            queue += f" ({limits.waiting_throttled} on throttled servers)"
+    return {"rate": rate, "queue": queue}
+
+
+def summary_line(report: Report) -> str:
+    """``domwatch: 1000 domains in 42.1 s; 12 lookups retried, 3 throttled`` (for stderr)."""
+    stats = report.stats
+    line = (
+        f"domwatch: {len(report.results)} domains in {report.duration:.1f} s; "
+        f"{stats.get('lookups_retried', 0)} lookups retried, "
+        f"{stats.get('lookups_throttled', 0)} throttled"
+    )
+    if stats.get("cache_hits"):
+        line += f"; {stats['cache_hits']} registrations from the cache"
+    if stats.get("cache_stale"):
+        line += f", {stats['cache_stale']} stale"
+    return line
 
 
 def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,

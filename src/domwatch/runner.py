@@ -9,7 +9,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 
+import platformdirs
+
+from domwatch.cache import Cache
 from domwatch.checks import Context
 from domwatch.checks.dns import check_dns
 from domwatch.checks.mail import check_mail
@@ -19,7 +23,7 @@ from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
 from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
 from domwatch.net.http import HttpClient
-from domwatch.net.limits import Limits
+from domwatch.net.limits import Limits, spread
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
 from domwatch.sources.rdap import RdapSource
 from domwatch.sources.rdap_bootstrap import load_bootstrap
@@ -34,11 +38,20 @@ Progress = Callable[[DomainResult], None]
 
 def _checks() -> dict[str, Check]:
     return {
-        "registration": check_registration,
+        "registration": _registration_or_stale,
         "dns": check_dns,
         "web": check_web,
         "mail": _mail_with_tls,
     }
+
+
+async def _registration_or_stale(domain: Domain, ctx: Context) -> CheckResult:
+    """The registration check; a stale cached answer standing in for a failure is told."""
+    result = await check_registration(domain, ctx)
+    note = ctx.registry.stale.get(domain.name)
+    if note is not None:
+        result.findings.append(Finding("lookup.stale", Severity.INFO, "registration", note))
+    return result
 
 
 async def _mail_with_tls(domain: Domain, ctx: Context) -> CheckResult:
@@ -62,38 +75,65 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def open_cache(settings: Settings) -> Cache | None:
+    """The registration cache (``--cache-dir``, else the XDG cache directory), or None."""
+    if not settings.cache:
+        return None
+    return Cache.open(settings.cache_dir or Path(platformdirs.user_cache_dir("domwatch")))
+
+
 @asynccontextmanager
-async def open_context(settings: Settings, now: datetime | None = None) -> AsyncIterator[Context]:
+async def open_context(
+    settings: Settings,
+    now: datetime | None = None,
+    *,
+    limits: Limits | None = None,
+    use_cache: bool = False,
+) -> AsyncIterator[Context]:
     """The shared state of one run: clock, resolver, registration sources, trust store.
 
     RDAP is asked first and WHOIS is the fallback (ICANN no longer requires port 43 of gTLDs);
-    both share one set of per-server limits.
+    both share one set of per-server limits. With ``use_cache`` (``check``, not ``lookup``,
+    which always asks) registration answers come from and go to the cache.
     """
     nameservers = [Nameserver(e.host, e.port or 53) for e in settings.resolvers]
     resolver = Resolver(nameservers or system_nameservers(), timeout=settings.timeout)
-    limits = Limits()
-    async with HttpClient.from_settings(settings) as client:
-        bootstrap = await load_bootstrap(settings, client)
-        sources: tuple[Source, ...] = (
-            RdapSource(settings, bootstrap, client, limits=limits),
-            WhoisSource(settings, limits=limits),
-        )
-        yield Context(
-            settings=settings,
-            now=now or datetime.now(timezone.utc),
-            resolver=resolver,
-            registry=RegistrationSource(sources),
-            tls=tls_context(settings),
-        )
+    limits = limits or Limits.from_settings(settings)
+    cache = open_cache(settings) if use_cache else None
+    try:
+        async with HttpClient.from_settings(settings) as client:
+            bootstrap = await load_bootstrap(settings, client)
+            sources: tuple[Source, ...] = (
+                RdapSource(settings, bootstrap, client, limits=limits),
+                WhoisSource(settings, limits=limits, referral_cache=cache),
+            )
+            registry = RegistrationSource(
+                sources, cache=cache, warn_days=settings.thresholds.warn_days
+            )
+            yield Context(
+                settings=settings,
+                now=now or datetime.now(timezone.utc),
+                resolver=resolver,
+                registry=registry,
+                tls=tls_context(settings),
+            )
+    finally:
+        if cache is not None:
+            cache.close()
 
 
 async def run(config: Config, *, now: datetime | None = None,
-              progress: Progress | None = None) -> Report:
+              progress: Progress | None = None, limits: Limits | None = None) -> Report:
     """Check every domain of ``config``; domains come back in input order."""
     started = time.monotonic()
     checks = _checks()
     gate = asyncio.Semaphore(config.settings.concurrency)
-    async with open_context(config.settings, now) as ctx:
+    limits = limits or Limits.from_settings(config.settings)
+    async with open_context(config.settings, now, limits=limits, use_cache=True) as ctx:
+        registry = ctx.registry
+        registry.warn_days_for.update({d.name: d.thresholds.warn_days for d in config.domains})
+        if registry.cache is not None:
+            registry.cache.load(d.name for d in config.domains)
 
         async def one(domain: Domain) -> DomainResult:
             async with gate:
@@ -102,12 +142,28 @@ async def run(config: Config, *, now: datetime | None = None,
                 progress(result)
             return result
 
-        results = await asyncio.gather(*(one(d) for d in config.domains))
+        # Admitted spread out by TLD so that every registry has work all along; reported in
+        # input order.
+        order = spread([d.tld for d in config.domains])
+        done = await asyncio.gather(*(one(config.domains[i]) for i in order))
+    results = [done[0]] * len(done)
+    for index, result in zip(order, done, strict=True):
+        results[index] = result
+    counts = registry.stats
     return Report(
         generated=ctx.now,
-        results=list(results),
+        results=results,
         duration=time.monotonic() - started,
-        stats={"dns_queries": ctx.resolver.queries, "dns_retries": ctx.resolver.retries},
+        stats={
+            "dns_queries": ctx.resolver.queries,
+            "dns_retries": ctx.resolver.retries,
+            "registration_lookups": counts.lookups,
+            "lookups_retried": counts.retried,
+            "lookups_throttled": counts.throttled,
+            "rate_limit_replies": limits.strikes,
+            "cache_hits": counts.cache_hits,
+            "cache_stale": counts.stale,
+        },
     )
 
 
