@@ -142,22 +142,37 @@ def test_replies_to_one_burst_slow_the_server_down_once() -> None:
     assert limiter.concurrency == 2 and limiter.quotas == [Quota(4, 1.0)]
 
 
-def test_second_strike_in_a_row_learns_what_the_server_let_through() -> None:
+def test_a_strike_learns_what_the_server_let_through_in_the_last_minute() -> None:
     limiter = Limiter("a:43", concurrency=1, quotas=[Quota(100, 1.0)], strike_pause=0.01)
 
     async def go() -> None:
         for _ in range(3):
             async with limiter.slot():
                 pass  # answered
-        for _ in range(2):
-            async with limiter.slot() as ticket:
-                ticket.throttled()
+        async with limiter.slot() as ticket:
+            ticket.throttled()
 
     run(go())
-    # Three answers in the last minute: no more than three per minute from now on, and the
-    # four starts of that minute already count, so the next query waits most of a minute.
+    # Its limit was reached after three answers: no more than three per minute from now on,
+    # and the four starts of this minute already count, so the next waits most of a minute.
     assert limiter._learned == Quota(3, 60.0)
     assert limiter.ready_in() > 50
+    assert limiter.serving()
+
+
+def test_a_server_answering_nobody_is_learned_from_the_second_strike() -> None:
+    limiter = Limiter("a:43", concurrency=1, quotas=[], strike_pause=0.01)
+
+    async def go() -> None:
+        async with limiter.slot() as ticket:
+            ticket.throttled()
+        assert limiter._learned is None  # one reply tells nothing about a pace yet
+        async with limiter.slot() as ticket:
+            ticket.throttled()
+
+    run(go())
+    assert limiter._learned == Quota(1, 60.0)
+    assert not limiter.serving()
 
 
 def test_a_server_that_keeps_refusing_is_given_up_on() -> None:
@@ -290,9 +305,10 @@ def test_known_limit_means_no_rate_limit_reply(lab: Lab) -> None:
 def test_unknown_limit_is_learned_from_one_overload(lab: Lab) -> None:
     # The server allows 4 per second; domwatch sees a private address and does not pace at
     # first, so the first burst overruns it. After that one overload the server is slowed
-    # and never objects again, and every domain still gets its date.
+    # and never objects again, and every domain still gets its date: waiting for a server that
+    # answers others is queueing, not a reason to give up.
     server = _registry(lab, rate_limit=(4, 1.0))
-    limits = Limits(strike_pause=0.2)
+    limits = Limits(strike_pause=0.2, learn_window=2.0)  # a short "minute" keeps the test fast
     results = _look_up_all(server, limits)
     _check_dates(results)
     first = server.limited[0]

@@ -8,9 +8,10 @@ polite, not a sign that the server is failing.
 
 A rate-limit reply (WHOIS text, RDAP 429) is a *strike*. It slows that server only: its
 concurrency and quotas are halved, it is paused (``Retry-After``, else a short jittered backoff),
-and from the second strike in a row on, a quota learned from what the server let through in the
-last minute is added, so a server that counts per minute is not struck again that minute. After
-:data:`BLOCK_AFTER` strikes in a row the server is given up on for the rest of the run.
+and a quota is learned from what the server let through in the last minute (at the first strike
+when it let at least two through, else at the second in a row): the server's limit was reached
+with that many, and most servers count per minute, so at that pace it is not struck again.
+After :data:`BLOCK_AFTER` strikes in a row the server is given up on for the rest of the run.
 
 Defaults (researched; published figures where there are any):
 
@@ -187,6 +188,7 @@ class Limiter:
     concurrency: int = 1
     quotas: list[Quota] = field(default_factory=list)
     strike_pause: float = 1.0  # the first backoff without Retry-After; doubles per strike
+    learn_window: float = LEARN_WINDOW
     clock: Callable[[], float] = time.monotonic
     strikes: list[float] = field(default_factory=list)  # when each rate-limit reply came
     blocked: str | None = None  # why the server is given up on for this run
@@ -315,11 +317,20 @@ class Limiter:
     def _prune(self) -> None:
         # Keep what the longest quota (and the learning window) still needs to look at.
         longest = max((q.count for q in self._all_quotas()), default=0)
-        horizon = self.clock() - LEARN_WINDOW - 5.0
+        horizon = self.clock() - self.learn_window - 5.0
         while len(self._starts) > longest and self._starts[0] < horizon:
             self._starts.popleft()
         while self._answers and self._answers[0] < horizon:
             self._answers.popleft()
+
+    def let_through(self) -> int:
+        """Answers (not rate-limit replies) to queries started in the last learning window."""
+        horizon = self.clock() - self.learn_window
+        return sum(1 for t in self._answers if t >= horizon)
+
+    def serving(self) -> bool:
+        """True when the server still answers others: a wait for it is a pace, not a block."""
+        return self.let_through() >= 2
 
     def _answered(self, ticket: Ticket) -> None:
         self._answers.append(ticket.started)
@@ -337,12 +348,11 @@ class Limiter:
         self._slowed_at = now
         self.concurrency = max(1, self.concurrency // 2)
         self.quotas = [q.halved() for q in self.quotas] or [Quota(1, PER_SECOND)]
-        if self._in_a_row >= 2:
-            # Twice in a row: the server counts over a longer window than the pause. Allow
-            # no more per minute than it let through in the last one.
-            horizon = now - LEARN_WINDOW
-            let_through = sum(1 for t in self._answers if t >= horizon)
-            self._learned = Quota(max(1, let_through), LEARN_WINDOW)
+        let_through = self.let_through()
+        if let_through >= 2 or self._in_a_row >= 2:
+            # Its limit was reached with that many; the window it counts over is unknown, and
+            # a minute is the common one: no more per minute than it let through in the last.
+            self._learned = Quota(max(1, let_through), self.learn_window)
         if self._in_a_row >= BLOCK_AFTER:
             self.blocked = (
                 f"{self.key} answered {self._in_a_row} queries in a row with a rate limit; "
@@ -367,6 +377,7 @@ class Limits:
     overrides: Mapping[str, ServerLimit] = field(default_factory=dict)
     known: Mapping[str, ServerLimit] = field(default_factory=lambda: dict(KNOWN_LIMITS))
     strike_pause: float = 1.0
+    learn_window: float = LEARN_WINDOW
     _limiters: dict[str, Limiter] = field(default_factory=dict)
 
     @classmethod
@@ -393,6 +404,7 @@ class Limits:
                 concurrency=limit.concurrency or 1,
                 quotas=list(limit.quotas or ()),
                 strike_pause=self.strike_pause,
+                learn_window=self.learn_window,
             )
             self._limiters[key] = limiter
         return limiter

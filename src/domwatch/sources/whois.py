@@ -262,8 +262,11 @@ class WhoisSource:
             if pause is None:
                 return parsed, retried, throttled
             throttled += 1
-            # Retry only if the pause, and the server's next free slot, fit in the budget.
-            if max(pause, limiter.ready_in()) >= budget.left():
+            # The pause is this domain's backoff and must fit its budget. The wait for the
+            # server's next free slot is queueing, not charged, while the server still answers
+            # others; one that answers nobody is blocking us, and waiting would not help.
+            wait = pause if limiter.serving() else max(pause, limiter.ready_in())
+            if wait >= budget.left():
                 return parsed, retried, throttled
             retried += 1
             await asyncio.sleep(pause)
