@@ -62,6 +62,57 @@ REGISTERED = [
     ("br-registered.txt", "padaria-exemplo.com.br", "2027-01-15T00:00:00"),
     ("cn-registered.txt", "chaguan-shili.cn", "2027-03-17T04:20:05"),  # Beijing time
     ("com-hold.txt", "suspended-shop.com", "2026-06-15T12:00:00"),
+    ("com-idn.txt", "xn--bckerei-5wa.com", "2027-01-10T17:40:02"),  # bäckerei.com
+    # new gTLDs, by back end. CentralNic (incl. Radix, ShortDot): one fractional digit, ".0Z"
+    ("xyz-registered.txt", "lantern-works.xyz", "2027-05-11T23:59:59"),
+    ("icu-registered.txt", "paper-cranes.icu", "2027-01-18T23:59:59"),
+    ("online-registered.txt", "harbour-lights.online", "2027-07-01T23:59:59"),
+    ("site-registered.txt", "bike-repair.site", "2027-02-14T23:59:59"),
+    ("store-registered.txt", "handmade-soap.store", "2027-09-01T23:59:59"),
+    ("fun-registered.txt", "board-game-night.fun", "2027-03-10T23:59:59"),
+    ("space-registered.txt", "orbit-notes.space", "2027-10-05T23:59:59"),
+    ("website-registered.txt", "portfolio-rakel.website", "2027-05-20T23:59:59"),
+    ("tech-registered.txt", "queue-theory.tech", "2028-08-08T23:59:59"),
+    ("sbs-registered.txt", "quick-loans-4471.sbs", "2027-07-07T23:59:59"),
+    ("cfd-registered.txt", "market-signal.cfd", "2027-04-04T23:59:59"),
+    ("top-registered.txt", "tea-garden.top", "2027-04-12T06:30:15"),  # ZDNS
+    ("shop-registered.txt", "kimono-rei.shop", "2027-06-15T23:59:59"),  # GMO Registry
+    ("club-registered.txt", "chess-club-helsinki.club", "2027-02-01T23:59:59"),  # GoDaddy Registry
+    ("vip-registered.txt", "lounge-seven.vip", "2027-09-08T23:59:59"),
+    ("biz-registered.txt", "plumbing-partners.biz", "2027-11-06T23:59:59"),
+    ("app-registered.txt", "habit-tracker.app", "2027-05-08T22:31:40"),  # Google Registry
+    ("live-registered.txt", "jazz-cellar.live", "2027-03-21T19:04:11"),  # Identity Digital
+    ("life-registered.txt", "slow-living.life", "2027-12-01T13:14:15"),
+    ("pro-registered.txt", "tax-advisor-rossi.pro", "2028-01-05T15:16:17"),
+    ("cc-registered.txt", "pixel-forge.cc", "2027-06-01T10:30:12"),  # Verisign
+    ("tv-registered.txt", "river-stream.tv", "2027-08-19T01:23:45"),
+    # ccTLDs
+    ("ca-registered.txt", "maple-bakery.ca", "2027-04-28T04:00:00"),  # CIRA (Fury)
+    ("in-registered.txt", "chai-stall.in", "2027-02-21T09:10:11"),
+    ("ie-registered.txt", "irish-bakery.ie", "2027-03-21T14:13:27"),
+    ("za-registered.txt", "braai-example.co.za", "2027-06-25T20:37:59"),  # ZACR
+    ("kr-registered.txt", "kimchi-shop.co.kr", "2027-09-14T00:00:00"),  # "2027. 09. 14."
+    ("tw-registered.txt", "bubble-tea-lab.com.tw", "2027-10-31T00:00:00"),  # no colon
+    ("tk-registered.txt", "gamers-corner.tk", "2027-03-02T00:00:00"),  # 03/02/2027, month first
+    ("ir-registered.txt", "saffron-bazaar.ir", "2027-03-20T00:00:00"),  # expire-date
+    ("ua-registered.txt", "vyshyvanka-shop.com.ua", "2027-07-21T15:03:50"),  # +03
+    ("mx-registered.txt", "taqueria-ejemplo.com.mx", "2027-05-11T00:00:00"),
+    ("ro-registered.txt", "cofetarie-exemplu.ro", "2027-09-16T00:00:00"),
+    ("tr-registered.txt", "lokanta-ornek.com.tr", "2027-08-25T00:00:00"),  # 2027-Aug-25.
+    ("pt-registered.txt", "pastelaria-exemplo.pt", "2027-03-04T23:59:00"),  # 04/03, Lisbon
+    ("sk-registered.txt", "kaviaren-priklad.sk", "2027-07-23T00:00:00"),  # Valid Until
+    ("cl-registered.txt", "empanadas-ejemplo.cl", "2027-11-20T17:48:02"),  # CLST = UTC-3
+    ("cl-winter.txt", "pisco-ejemplo.cl", "2027-06-30T14:00:00"),  # CLT = UTC-4
+    ("hk-registered.txt", "dimsum-example.com.hk", "2027-04-05T00:00:00"),  # 05-04-2027
+    ("by-registered.txt", "draniki-prykl.by", "2027-02-09T00:00:00"),
+    ("is-registered.txt", "hverabraud-daemi.is", "2027-05-22T00:00:00"),  # "May 22 2027"
+    ("ax-registered.txt", "sjobod-exempel.ax", "2027-09-30T00:00:00"),  # not "available"
+    ("hr-registered.txt", "konoba-primjer.hr", "2027-09-20T22:00:00"),  # registrar label only
+    ("si-registered.txt", "gostilna-primer.si", "2027-07-19T00:00:00"),
+    # IDN TLDs, the A-label asked, the registry answering in either form
+    ("xn--p1ai-registered.txt", "xn----8sbalhqbg3acqnnd.xn--p1ai", "2027-11-25T08:15:46"),
+    ("xn--fiqs8s-registered.txt", "xn--fsq092hcjg2ix.xn--fiqs8s", "2027-03-01T02:20:30"),
+    ("xn--j6w193g-registered.txt", "xn--3zt102fr5o.xn--j6w193g", "2027-10-21T00:00:00"),
 ]
 
 
@@ -83,6 +134,12 @@ NO_EXPIRY = [
     ("no-registered.txt", "fjord-eksempel.no"),
     ("lv-registered.txt", "piemers-veikals.lv"),
     ("au-registered.txt", "kangaroo-example.com.au"),
+    ("at-registered.txt", "heuriger-beispiel.at"),  # "changed" is not an expiry
+    ("hu-registered.txt", "gulyas-pelda.hu"),
+    ("lu-registered.txt", "bakerei-beispill.lu"),
+    ("bg-registered.txt", "banitsa-primer.bg"),
+    ("kz-registered.txt", "baursak-misal.kz"),
+    ("nz-registered.txt", "kiwi-fruit-stand.co.nz"),
 ]
 
 
@@ -100,6 +157,24 @@ def test_sidn_quarantine_end_is_not_taken_for_an_expiry() -> None:
     parsed = parse_sample("nl-quarantine.txt", "opgezegd-voorbeeld.nl")
     assert parsed.outcome == "registered"
     assert parsed.expires is None and parsed.expiry_published is False
+    # ...and the quarantine itself is the restorable period after cancellation: redemption
+    assert parsed.statuses == ("redemptionPeriod",)
+
+
+@pytest.mark.parametrize(
+    ("tld", "line", "expected"),
+    [
+        ("nl", "Status:      in quarantine", ("redemptionPeriod",)),
+        ("be", "Status:\tQUARANTINE", ("redemptionPeriod",)),
+        ("eu", "Status: QUARANTINED", ("redemptionPeriod",)),
+        ("nl", "Status:      active", ()),
+        ("fi", "Status: quarantine", ()),  # only where the registry's quarantine is restorable
+    ],
+)
+def test_quarantine_maps_to_redemption_where_it_is_restorable(
+    tld: str, line: str, expected: tuple[str, ...]
+) -> None:
+    assert parse_whois(f"x.{tld}", f"Domain name: x.{tld}\n{line}\n").statuses == expected
 
 
 NOT_FOUND = [
@@ -130,6 +205,25 @@ NOT_FOUND = [
     ("br-notfound.txt", "nao-existe-exemplo.com.br"),
     ("au-notfound.txt", "missing.com.au"),
     ("cn-notfound.txt", "missing.cn"),
+    ("xyz-notfound.txt", "missing.xyz"),  # CentralNic's "rate limited" footer is no rate limit
+    ("online-notfound.txt", "missing.online"),
+    ("top-notfound.txt", "no-such-tea.top"),
+    ("club-notfound.txt", "missing.club"),
+    ("app-notfound.txt", "missing.app"),
+    ("live-notfound.txt", "missing.live"),
+    ("cc-notfound.txt", "no-such-forge.cc"),
+    ("ca-notfound.txt", "no-such-bakery.ca"),
+    ("in-notfound.txt", "missing.in"),
+    ("kr-notfound.txt", "no-such-shop.kr"),
+    ("tk-notfound.txt", "missing.tk"),
+    ("ir-notfound.txt", "no-such-bazaar.ir"),
+    ("ua-notfound.txt", "no-such-shop.com.ua"),
+    ("hu-notfound.txt", "missing.hu"),
+    ("ro-notfound.txt", "missing.ro"),
+    ("tr-notfound.txt", "olmayan-ornek.com.tr"),
+    ("nz-notfound.txt", "no-such-stand.co.nz"),
+    ("is-notfound.txt", "ekki-til-daemi.is"),
+    ("at-notfound.txt", "missing.at"),
 ]
 
 
@@ -155,6 +249,9 @@ RATE_LIMITED = [
     ("br-ratelimit.txt", "padaria-exemplo.com.br"),
     ("jp-ratelimit.txt", "ramen-rei.jp"),
     ("it-ratelimit.txt", "pizzeria-esempio.it"),
+    ("ru-ratelimit.txt", "primer-magazin.ru"),  # TCI
+    ("nl-ratelimit.txt", "fietsenwinkel-voorbeeld.nl"),  # SIDN, after its host name
+    ("eu-ratelimit.txt", "europa-beispiel.eu"),  # EURid
 ]
 
 
@@ -165,14 +262,39 @@ def test_rate_limit_answers_are_never_taken_for_not_registered(sample: str, doma
     assert parsed.reason.startswith("rate limited")
 
 
+# Registries with no public port-43 or RDAP service: what domwatch meets is IANA's TLD record.
+# (tld sample, the WHOIS server IANA names or None). These TLDs need ``expires`` in the file.
+NO_SERVICE = [
+    ("gr-iana.txt", None),  # web form only, grweb.ics.forth.gr
+    ("cy-iana.txt", None),  # web only, nic.cy
+    ("mt-iana.txt", None),  # web only; whois.nic.org.mt answers registered addresses only
+    ("vn-iana.txt", None),  # web only, vnnic.vn
+    ("es-iana.txt", "whois.nic.es"),  # named, but answers only source addresses Red.es registered
+]
+
+
+@pytest.mark.parametrize(("sample", "server"), NO_SERVICE)
+def test_iana_answer_for_registries_without_a_public_service(
+    sample: str, server: str | None
+) -> None:
+    from domwatch.sources.whois import _iana_whois
+    from domwatch.sources.whois_servers import builtin_server
+
+    text = (SAMPLES / sample).read_text(encoding="utf-8")
+    assert _iana_whois(text) == server
+    tld = sample.split("-")[0]
+    assert builtin_server(tld) == server  # no invented server for a registry that has none
+    assert parse_whois(f"x.{tld}", text).outcome == "unparsed"  # never "not registered"
+
+
 def test_sample_tables_cover_what_the_tool_promises() -> None:
     tlds = {s.split("-")[0] for s, *_ in REGISTERED + NO_EXPIRY}
     needed = "com net org info io co me us uk de fi se dk no ee lv lt pl cz nl be fr it eu jp ru br"
     assert set(needed.split()) | {"au", "cn"} <= tlds
-    assert len({s.split("-")[0] for s, _ in NOT_FOUND}) >= 10
-    assert len({s.split("-")[0] for s, _ in RATE_LIMITED}) >= 10
+    assert len({s.split("-")[0] for s, _ in NOT_FOUND}) >= 40
+    assert len({s.split("-")[0] for s, _ in RATE_LIMITED}) >= 15
     written = {p.name for p in SAMPLES.glob("*.txt")} - {"com-combined.txt"}
-    used = {s for s, *_ in REGISTERED + NO_EXPIRY + NOT_FOUND + RATE_LIMITED}
+    used = {s for s, *_ in REGISTERED + NO_EXPIRY + NOT_FOUND + RATE_LIMITED + NO_SERVICE}
     assert written - used <= {"nl-quarantine.txt"}
 
 
@@ -283,6 +405,17 @@ def test_statuses_in_other_layouts() -> None:
         ("cn-registered.txt", "示例注册商有限公司"),
         ("au-registered.txt", "Registrar Example Pty Ltd"),
         ("lt-registered.txt", "Registratorius Pavyzdys, UAB"),
+        ("tw-registered.txt", "Registrar Example Co., Ltd."),  # Registration Service Provider
+        ("kr-registered.txt", "Registrar Example Co., Ltd."),  # Authorized Agency, URL dropped
+        ("lu-registered.txt", "Registrar Beispill S.A."),  # registrar-name
+        ("tr-registered.txt", "ORNEK KAYIT HIZMETLERI A.S."),  # "** Registrar:" block
+        ("hk-registered.txt", "REGISTRAR EXAMPLE LIMITED"),
+        ("cl-registered.txt", "Registrar Ejemplo SpA"),
+        ("ax-registered.txt", "Registrar Exempel Ab"),
+        ("at-registered.txt", "Registrar Beispiel GmbH"),  # "( https://nic.at/registrar/999 )"
+        ("si-registered.txt", "Registrar Primer d.o.o."),
+        ("ca-registered.txt", "Registrar Example Inc."),
+        ("mx-registered.txt", "Registrar Ejemplo S.A. de C.V."),
     ],
 )
 def test_registrar_in_each_layout(sample: str, registrar: str) -> None:
@@ -307,10 +440,28 @@ def test_registrar_in_each_layout(sample: str, registrar: str) -> None:
         "ru-registered.txt",
         "de-registered.txt",
         "lv-registered.txt",
+        "tw-registered.txt",  # "Domain servers in listed order:" with trailing blanks
+        "kr-registered.txt",  # "Host Name" under "Primary Name Server"
+        "bg-registered.txt",  # "NAME SERVER INFORMATION:", an address after one name
+        "mx-registered.txt",  # "DNS:" lines in the "Name Servers:" block
+        "tr-registered.txt",  # "** Domain Servers:"
+        "hk-registered.txt",
+        "ua-registered.txt",
+        "ax-registered.txt",
+        "pt-registered.txt",  # "Name Server: host | IPv4: ... and IPv6: ..."
+        "sk-registered.txt",
+        "is-registered.txt",
+        "si-registered.txt",
+        "lu-registered.txt",
+        "cl-registered.txt",
+        "hr-registered.txt",
+        "ir-registered.txt",
+        "tk-registered.txt",
+        "xn--p1ai-registered.txt",
     ],
 )
 def test_nameservers_lower_case_without_dots_or_addresses(sample: str) -> None:
-    tld = sample.split("-")[0]
+    tld = sample.rsplit("-", 1)[0] if sample.startswith("xn--") else sample.split("-")[0]
     parsed = parse_sample(sample, f"x.{tld}")
     assert parsed.nameservers == ("ns1.hosting-example.net", "ns2.hosting-example.net")
 
@@ -348,6 +499,16 @@ def test_nameservers_lower_case_without_dots_or_addresses(sample: str) -> None:
         ("03/13/2027", "com", "2027-03-13T00:00:00"),
         ("05.05.2027", "com", "2027-05-05T00:00:00"),  # both orders agree
         ("01-03-27", "hk", "2027-03-01T00:00:00"),
+        ("03/02/2027", "tk", "2027-03-02T00:00:00"),  # Dot TK writes the month first
+        ("12/18/2019", "tk", "2019-12-18T00:00:00"),
+        ("2027-10-31 (YYYY-MM-DD)", "tw", "2027-10-31T00:00:00"),  # TWNIC's format hint
+        ("2027-11-20 14:48:02 CLST", "cl", "2027-11-20T17:48:02"),
+        ("2027-06-30 10:00:00 CLT", "cl", "2027-06-30T14:00:00"),
+        ("2027. 09. 14.", "kr", "2027-09-14T00:00:00"),
+        ("May 22 2027", "is", "2027-05-22T00:00:00"),
+        ("20260527 08:29:56", "at", "2026-05-27T08:29:56"),
+        ("2027-07-21 18:03:50+03", "ua", "2027-07-21T15:03:50"),
+        ("2027-03-01 10:20:30", "xn--fiqs8s", "2027-03-01T02:20:30"),  # Beijing time
     ],
 )
 def test_date_forms(value: str, tld: str, expected: str) -> None:
@@ -358,6 +519,7 @@ def test_date_forms(value: str, tld: str, expected: str) -> None:
     ("value", "tld"),
     [
         ("03/01/2027", "com"),  # 3 January or 1 March: refused, never guessed
+        ("13/02/2027", "tk"),  # month 13 where the month comes first: unreadable, not swapped
         ("01.03.2027", "xyz"),
         ("2027-03-01 12:00 CST", "com"),  # China or US Central
         ("2027-02-30", "com"),

@@ -4,7 +4,8 @@ The expiry date is the one number the tool stands on, so this module is strict w
 python-whois is lenient: a date is read only from a label that means "registration expires"
 (never from "free-date", "Date out of quarantine" or a registrar's own date when the registry's
 is present), and a numeric date whose day and month could be swapped is read only for a TLD whose
-registry is known to write the day first. Anything else is ``unparsed``, never a guess.
+registry is known to write the day first (or, for Dot TK, the month first). Anything else is
+``unparsed``, never a guess.
 
 python-whois is used as a second opinion for TLDs this module has no table for, but only its
 classes that were checked to run in linear time, on a copy of the answer with long tokens split
@@ -61,13 +62,16 @@ NO_EXPIRY_TLDS: frozenset[str] = frozenset(
         "lv",  # NIC.lv
         "no",  # Norid: created / last updated only
         "au",  # auDA policy keeps the expiry out of WHOIS
-        "hu",  # nic.hu
+        "hu",  # nic.hu: "record created" only
+        "bg",  # Register.BG: name, status and name servers only since the GDPR
+        "kz",  # KazNIC: created and last modified only
+        "nz",  # DNC's .nz WHOIS dropped domain_datebilleduntil
     }
 )
 
 # Registries whose numeric dates put the day first (1.3.2027 is 1 March). A numeric date whose
-# first two fields are both <= 12 is read only for these; elsewhere it is refused as ambiguous.
-# No registry is known to write month-first, so there is no month-first table.
+# first two fields are both <= 12 is read only for these (or MONTH_FIRST_TLDS); elsewhere it is
+# refused as ambiguous.
 DAY_FIRST_TLDS: frozenset[str] = frozenset(
     [
         "fi",
@@ -76,6 +80,7 @@ DAY_FIRST_TLDS: frozenset[str] = frozenset(
         "sk",
         "pt",
         "hk",
+        "xn--j6w193g",  # .香港, HKIRC as .hk
         "ee",
         "dk",
         "no",
@@ -127,6 +132,10 @@ DAY_FIRST_TLDS: frozenset[str] = frozenset(
     ]
 )
 
+# Dot TK (and the Freenom-run .ml/.ga/.cf/.gq that copied its software) writes US dates:
+# "Domain registered: 12/18/2001", "Record will expire on: 03/02/2027" is 2 March.
+MONTH_FIRST_TLDS: frozenset[str] = frozenset(["tk", "ml", "ga", "cf", "gq"])
+
 # Local time of registries that print times without a zone (naive means UTC elsewhere).
 _UTC = timezone.utc
 _JST = timezone(timedelta(hours=9), "JST")
@@ -146,6 +155,8 @@ _TLD_ZONE: dict[str, tzinfo] = {
     "jp": _JST,
     "kr": _JST,  # KST = UTC+9 as well
     "cn": _CST_CN,
+    "xn--fiqs8s": _CST_CN,  # .中国, CNNIC as .cn
+    "xn--j6w193g": _CST_CN,  # .香港
     "tw": _CST_CN,
     "hk": _CST_CN,
     # Traficom stamps its answers "(EET)": Finnish local time. Reading it as local gives the
@@ -178,6 +189,9 @@ _NAMED_ZONES: dict[str, int] = {  # hours east of UTC; only names with one meani
     "sgt": 8,
     "aest": 10,
     "aedt": 11,
+    "clt": -4,  # NIC Chile: "2027-11-20 14:48:02 CLST"
+    "clst": -3,
+    "brt": -3,
     "nzst": 12,
     "nzdt": 13,
 }
@@ -190,6 +204,8 @@ _RATE_LIMIT_STARTS: tuple[str, ...] = (
     "your connection limit exceeded",  # Verisign, CZ.NIC
     "whois limit exceeded",  # PIR
     "query rate limit exceeded",  # registro.br and others
+    "maximum number of requests per",  # SIDN, after its host name: "...per minute exceeded"
+    "maximum queries per",  # DNS Belgium (older wording): "Maximum queries per hour reached"
     "too many requests",  # AFNIC "%% Too many requests..."
     "too many queries",
     "too many connections",  # Punktum dk "# Too many connections."
@@ -199,13 +215,16 @@ _RATE_LIMIT_STARTS: tuple[str, ...] = (
     "request limit exceeded",  # NASK .pl
     "number of allowed queries exceeded",
     "you have exceeded",  # "...your quota", "...the query limit"
-    "you exceeded the maximum allowable number",
+    "you exceeded the maximum",  # Worldsite .ws: "You exceeded the maximum allowable number..."
     "exceeded the maximum allowable number of whois",  # Nominet (legacy wording)
     "the whois query quota for",  # Nominet: "...for 192.0.2.1 has been exceeded"
     "rate limit exceeded",
     "maximum daily connection limit reached",  # Tucows
     "quota exceeded",
     "lookup quota exceeded",
+    "look up quota exceeded",  # .ms/.gs
+    "query limitation is",  # MYNIC
+    "query rate of",  # CentralNic: "Query rate of <n> ... exceeded"
     "limit exceeded",
     "server too busy",
     "blacklisted: you have exceeded",
@@ -220,6 +239,14 @@ _NOT_FOUND_RE = re.compile(
         no\ match\ for\b                        # Verisign, Nominet, registro.br
       | no\ match!!                             # JPRS
       | no\ match$                              # Norid
+      | no\ match\ found\b                      # TRABIS .tr: "No match found for x.tr"
+      | nincs\ talalat\b                        # nic.hu: "Nincs talalat / No match"
+      | not\ found:\ \S                          # CIRA: "Not found: x.ca"
+      | the\ requested\ domain\ was\ not\ found   # KISA .kr (English part)
+      | 상기\ 도메인이름은\ 등록되어\ 있지\ 않습니다  # KISA .kr (Korean part)
+      | query_status:\s*220\b                   # DNC .nz: "query_status: 220 Available"
+      | invalid\ query\ or\ domain\ name\ not\ known  # Dot TK
+      | el\ dominio\ no\ se\ encuentra\ registrado  # NIC Argentina
       | not\ found\.?$                          # PIR/Identity Digital (old), AFNIC "%% NOT FOUND"
       | domain\ not\ found\.?$                  # Identity Digital, Traficom, EIS
       | no\ data\ found\.?$                     # GoDaddy Registry (.us, .co, .biz)
@@ -244,36 +271,43 @@ _NOT_FOUND_RE = re.compile(
     re.VERBOSE,
 )
 
-# Comment marks and error codes in front of a message: "% ", "%% ", "# ", ">>> ", "-3: ",
-# "% Error: 55000000002 ".
-_LINE_PREFIX_RE = re.compile(r"[%#*>;\-\s]*(?:error\s*:?\s*)?(?:-?\d{1,12}\s*[:;]?\s+)?")
+# Comment marks, the server's own name and error codes in front of a message: "% ", "%% ",
+# "# ", ">>> ", "-3: ", "% Error: 55000000002 ", "whois.domain-registry.nl: ".
+_LINE_PREFIX_RE = re.compile(
+    r"[%#*>;\-\s]*(?:[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}:\s*)?(?:error\s*:?\s*)?"
+    r"(?:-?\d{1,12}\s*[:;]?\s+)?"
+)
 
 # --- field labels -------------------------------------------------------------------------------
-# Normalised label -> rank: 1 the registry's own date, 2 a registry's plain expiry label, 3 the
-# registrar's date (lower priority: in a thin+registrar answer the registry's date wins).
+# Normalised label (lower case, "-" and "_" read as spaces) -> rank: 1 the registry's own date,
+# 2 a registry's plain expiry label, 3 the registrar's date (lower priority: in a thin+registrar
+# answer the registry's date wins).
 _EXPIRY_LABELS: dict[str, int] = {
     "registry expiry date": 1,
     "registry expiration date": 1,
     "expiration date": 2,
     "expiry date": 2,
-    "expire date": 2,
     "expires": 2,
     "expires on": 2,
     "expire": 2,
     "expiry": 2,
     "expiration": 2,
     "expiration time": 2,  # CNNIC
-    "paid-till": 2,  # TCI (.ru/.su/.рф); "free-date" is after the grace period and not used
+    "paid till": 2,  # TCI (.ru/.su/.рф); "free-date" is after the grace period and not used
+    "expire date": 2,  # IRNIC "expire-date", NIC.it "Expire Date"
     "valid until": 2,  # SK-NIC
     "validity": 2,
     "renewal date": 2,  # NASK
     "domain expiration date": 2,
     "domain expiry date": 2,
     "domain expires": 2,
-    "record expires on": 2,  # TWNIC
+    "record expires on": 2,  # TWNIC (written without a colon, see _COLONLESS_EXPIRY_RE)
+    "record will expire on": 2,  # Dot TK
+    "domain datebilleduntil": 2,  # .nz before DNC dropped it
     "expires at": 2,
     "exp date": 2,
     "有効期限": 2,  # JPRS Japanese
+    "사용 종료일": 2,  # KISA Korean part
     "registrar registration expiration date": 3,
     "registrar registration expiry date": 3,
     "registrar expiration date": 3,
@@ -303,10 +337,22 @@ _NAMESERVER_LABELS = frozenset(
         "domain servers",
         "name servers information",
         "dns servers",
+        "name server information",  # Register.BG
+        "domain servers in listed order",  # TWNIC
+        "host name",  # KISA, under "Primary Name Server"
         "ネームサーバ",
     }
 )
-_REGISTRAR_LABELS = frozenset({"registrar", "sponsoring registrar", "registrar name"})
+_REGISTRAR_LABELS = frozenset(
+    {
+        "registrar",
+        "sponsoring registrar",
+        "registrar name",  # also DNS-LU "registrar-name"
+        "registration service provider",  # TWNIC
+        "authorized agency",  # KISA
+        "sponsoring registrar organization",  # PANDI
+    }
+)
 # Labels that, written alone with a colon, head a block of fields (EIS, EURid, DNS Belgium, NASK).
 _SECTION_HEADERS = frozenset(
     {
@@ -329,7 +375,13 @@ _SECTION_HEADERS = frozenset(
         "contact information",
     }
 )
-_REGISTRAR_IN_SECTION = ("organization", "organisation", "name", "company name")
+_REGISTRAR_IN_SECTION = (
+    "organization",
+    "organisation",
+    "name",
+    "company name",
+    "organization name",  # TRABIS "** Registrar:" block
+)
 _REFERRAL_LABELS = frozenset({"registrar whois server", "whois server"})
 # Sections whose "status"/"name" lines describe a contact, not the domain.
 _CONTACT_WORDS = ("registrant", "holder", "contact", "admin", "tech", "billing", "registrar")
@@ -368,6 +420,10 @@ _EPP_STATUSES: dict[str, str] = {
 _BRACKET_RE = re.compile(r"(?:[a-z]\.\s{0,4})?\[([^\[\]]{1,40})\]\s*(.*)", re.IGNORECASE)
 _HOST_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,62})?\.)+[a-z0-9-]{1,63}")
 _JP_STATE_DATE_RE = re.compile(r"\((\d{4}/\d{1,2}/\d{1,2})\)")
+# TWNIC writes its dates without a colon: "   Record expires on 2027-10-31 (YYYY-MM-DD)".
+_COLONLESS_EXPIRY_RE = re.compile(r"record expires on\s+(\d.{0,60})", re.IGNORECASE)
+# A format hint after a date, "(YYYY-MM-DD)", "(dd/mm/yyyy)".
+_FORMAT_HINT_RE = re.compile(r"\s*\((?:[ymd]{1,4}[-./ ]?){3}\)\s*$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"\S{" + str(_PW_MAX_TOKEN) + "}")
 
 # --- dates --------------------------------------------------------------------------------------
@@ -445,6 +501,7 @@ def _parse_date(value: str, tld: str) -> datetime | None:
     text = value.strip()[:80]
     text = re.sub(r"\s*#.*$", "", text)  # registro.br "20000101 #123456"
     text = text.replace("\uff08", "(").replace("\uff09", ")")  # full-width brackets (JPRS)
+    text = _FORMAT_HINT_RE.sub("", text)  # TWNIC "2027-10-31 (YYYY-MM-DD)"
     if not text:
         return None
     match = _CTIME_RE.fullmatch(text)
@@ -463,7 +520,9 @@ def _parse_date(value: str, tld: str) -> datetime | None:
         year += 2000 if year < 70 else 1900
     if kind == "xxy":
         first, second = int(parts["a"]), int(parts["c"])
-        if first > 12 or first == second:
+        if tld in MONTH_FIRST_TLDS:  # a month past 12 then fails below: unreadable, not swapped
+            day, month = second, first
+        elif first > 12 or first == second:
             day, month = first, second
         elif second > 12:
             day, month = second, first
@@ -527,8 +586,9 @@ class _Reading:
 
 
 def _norm_label(label: str) -> str:
-    label = label.strip().lower().rstrip(". \t").lstrip(". \t")
-    return " ".join(label.split())
+    # "Expires on......:", "** Domain Name:", "% Registrant:", "expire-date", "registrar_name"
+    label = label.strip().lower().rstrip(". \t").lstrip(".%#* \t")
+    return " ".join(label.replace("-", " ").replace("_", " ").split())
 
 
 def _phrase_key(line: str) -> str:
@@ -547,15 +607,17 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
     kind = ""  # "header" (no colon), "block" ("Registrar:"), "field" (an empty ICANN field)
     opener_indent = 0  # indentation of the label that opened a "field" section
     cont_label = ""  # last label with a value, for indented continuation lines (NASK nameservers)
+    fresh = False  # a name-server block with nothing in it yet outlives one blank line (HKIRC)
     nameserver_labels = _NAMESERVER_LABELS | ({"hostname"} if tld == "dk" else frozenset())
     for raw in lines:
         line = raw.rstrip()
         stripped = line.lstrip()
         if not stripped:
-            if kind in ("block", "field"):
+            if kind in ("block", "field") and not fresh:
                 section, kind = "", ""
             cont_label = ""
             continue
+        fresh = False
         indent = len(line) - len(stripped)
         key = _phrase_key(stripped)
         if out.rate_limit_line is None and key.startswith(_RATE_LIMIT_STARTS):
@@ -564,6 +626,9 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
             out.not_found_line = stripped[:160]
 
         label, value = _split_label(stripped)
+        if label is None and (colonless := _COLONLESS_EXPIRY_RE.fullmatch(stripped)):
+            out.expiry.append((2, colonless.group(1)))
+            continue
         if label is None:
             # a value line: continuation of the last label, or an entry of the open section
             if cont_label and indent > 0:
@@ -579,8 +644,8 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
         if not value:
             if stripped.startswith("["):
                 section, kind = label, "header"  # NIC.lv "[Registrar]"
-            elif label in _SECTION_HEADERS:
-                section, kind = label, "block"
+            elif label in _SECTION_HEADERS or label in nameserver_labels:
+                section, kind, fresh = label, "block", label in nameserver_labels
             else:
                 section, kind, opener_indent = label, "field", indent
             cont_label = ""
@@ -624,8 +689,8 @@ def _take(
             dated = _JP_STATE_DATE_RE.search(value)
             if dated is not None:
                 out.expiry.append((2, dated.group(1)))
-    elif label in nameserver_labels:
-        out.nameservers.append(value)
+    elif label in nameserver_labels or (label == "dns" and section in nameserver_labels):
+        out.nameservers.append(value)  # "dns" lines of .mx's "Name Servers:" block
     elif label in _REGISTRAR_LABELS:
         if out.registrar is None and not section.startswith(("registrant", "holder")):
             out.registrar = _clean_registrar(value)
@@ -649,6 +714,8 @@ def _take_section_value(
 
 def _clean_registrar(value: str) -> str | None:
     value = re.sub(r"\s*\[tag\s*=[^\]]*\]\s*$", "", value.strip(), flags=re.IGNORECASE)
+    # KISA "Example Co.(http://registrar.example)", nic.at "Example GmbH ( https://nic.at/... )"
+    value = re.sub(r"\s*\(\s*https?://[^()]*\)\s*$", "", value, flags=re.IGNORECASE)
     if not value or value.lower().startswith(("http://", "https://", "www.")):
         return None
     return value[:200]
@@ -685,9 +752,19 @@ def _nameserver(value: str) -> str | None:
     return token
 
 
-def _epp_statuses(values: Iterable[str]) -> tuple[str, ...]:
+# Registries whose "quarantine" is the restorable period after a cancellation or expiry (the
+# former holder's registrar can still reactivate the name): RGP's redemptionPeriod in all but name.
+# SIDN "in quarantine" (40 days), DNS Belgium "QUARANTINE" (40 days), EURid "QUARANTINED" (40 days).
+_QUARANTINE_IS_REDEMPTION = frozenset({"nl", "be", "eu"})
+_QUARANTINE_RE = re.compile(r"\b(?:in\s+)?quarantined?\b", re.IGNORECASE)
+
+
+def _epp_statuses(values: Iterable[str], tld: str = "") -> tuple[str, ...]:
     found: list[str] = []
     for value in values:
+        quarantined = tld in _QUARANTINE_IS_REDEMPTION and _QUARANTINE_RE.search(value)
+        if quarantined and "redemptionPeriod" not in found:
+            found.append("redemptionPeriod")
         value = re.sub(r"https?://\S*", " ", value)  # "clientHold https://icann.org/epp#..."
         value = re.sub(r"\([^)]*\)", " ", value)  # EIS "ok (paid and in zone)"
         for piece in re.split(r"[,/;|]", value):
@@ -843,7 +920,7 @@ def _parse(domain: str, text: str) -> WhoisParse:
         expires = _pw_expiry(pw)
 
     registrar = reading.registrar
-    statuses = _epp_statuses(reading.statuses)
+    statuses = _epp_statuses(reading.statuses, tld)
     if pw is not None:
         if registrar is None:
             registrar = next((_clean_registrar(v) for v in _as_list(pw.get("registrar"))), None)
