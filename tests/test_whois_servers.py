@@ -29,6 +29,10 @@ HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
         ("xn--p1ai", "whois.tcinet.ru"),
         ("FI", "whois.fi"),
         ("fi.", "whois.fi"),
+        ("top", "whois.nic.top"),
+        ("tk", "whois.dot.tk"),
+        ("xn--fiqs8s", "cwhois.cnnic.cn"),  # .中国
+        ("xn--j6w193g", "whois.hkirc.hk"),  # .香港
     ],
 )
 def test_builtin_servers(tld: str, host: str) -> None:
@@ -38,6 +42,13 @@ def test_builtin_servers(tld: str, host: str) -> None:
 def test_unknown_tld_has_no_builtin_server() -> None:
     assert builtin_server("example") is None
     assert builtin_server("") is None
+
+
+@pytest.mark.parametrize("tld", ["gr", "cy", "mt", "vn", "za"])
+def test_registries_without_a_public_port_43_service_have_no_entry(tld: str) -> None:
+    # .gr/.cy/.mt/.vn answer on the web only; .za has no registry-wide server (co.za, org.za...
+    # each have their own), and asking co.za's about a net.za name would read as "not found"
+    assert builtin_server(tld) is None
 
 
 def test_table_is_broad_and_well_formed() -> None:

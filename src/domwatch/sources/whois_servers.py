@@ -37,6 +37,21 @@ _SERVERS: dict[str, str] = {
     "tech": "whois.nic.tech",
     "shop": "whois.nic.shop",
     "club": "whois.nic.club",
+    "top": "whois.nic.top",
+    "icu": "whois.nic.icu",
+    "vip": "whois.nic.vip",
+    "fun": "whois.nic.fun",
+    "space": "whois.nic.space",
+    "website": "whois.nic.website",
+    "sbs": "whois.nic.sbs",
+    "cfd": "whois.nic.cfd",
+    "bond": "whois.nic.bond",
+    "cyou": "whois.nic.cyou",
+    "live": "whois.nic.live",
+    "life": "whois.nic.life",
+    "cloud": "whois.nic.cloud",
+    "buzz": "whois.nic.buzz",
+    "work": "whois.nic.work",
     # ccTLDs run like gTLDs
     "io": "whois.nic.io",
     "co": "whois.registry.co",
@@ -52,6 +67,7 @@ _SERVERS: dict[str, str] = {
     "to": "whois.tonic.to",
     "ws": "whois.website.ws",
     "la": "whois.nic.la",
+    "tk": "whois.dot.tk",
     # Europe
     "uk": "whois.nic.uk",
     "ie": "whois.weare.ie",
@@ -104,6 +120,8 @@ _SERVERS: dict[str, str] = {
     "kr": "whois.kr",
     "tw": "whois.twnic.net.tw",
     "hk": "whois.hkirc.hk",
+    "xn--j6w193g": "whois.hkirc.hk",  # .香港
+    "xn--fiqs8s": "cwhois.cnnic.cn",  # .中国
     "sg": "whois.sgnic.sg",
     "my": "whois.mynic.my",
     "id": "whois.id",
