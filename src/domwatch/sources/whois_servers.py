@@ -157,6 +157,11 @@ _QUERY_FORMS: dict[str, str] = {
 }
 
 
+def builtin_tlds() -> frozenset[str]:
+    """Every TLD of the built-in table (A-labels)."""
+    return frozenset(_SERVERS)
+
+
 def builtin_server(tld: str) -> str | None:
     """The registry WHOIS host for an A-label TLD from the built-in table, or None."""
     return _SERVERS.get(tld.strip().lower().strip("."))
