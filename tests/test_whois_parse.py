@@ -224,6 +224,14 @@ NOT_FOUND = [
     ("nz-notfound.txt", "no-such-stand.co.nz"),
     ("is-notfound.txt", "ekki-til-daemi.is"),
     ("at-notfound.txt", "missing.at"),
+    ("kz-notfound.txt", "missing.kz"),
+    ("si-notfound.txt", "missing.si"),
+    ("hr-notfound.txt", "missing.hr"),
+    ("by-notfound.txt", "missing.by"),
+    ("pt-notfound.txt", "nao-existe-exemplo.pt"),
+    ("cl-notfound.txt", "no-existe-ejemplo.cl"),  # "<name>: no entries found."
+    ("hk-notfound.txt", "missing.hk"),
+    ("me-notfound.txt", "missing.me"),
 ]
 
 
@@ -582,6 +590,24 @@ def test_registry_date_wins_over_a_rate_limited_registrar_part() -> None:
     text = (SAMPLES / "com-thin.txt").read_text() + "\nWHOIS LIMIT EXCEEDED - TRY LATER\n"
     parsed = parse_whois("northwind-traders.com", text)
     assert parsed.outcome == "registered" and parsed.expires == utc("2027-03-01T17:40:02")
+
+
+@pytest.mark.parametrize(
+    ("sample", "u_label", "a_label"),
+    [
+        ("xn--fiqs8s-registered.txt", "茶馆示例.中国", "xn--fsq092hcjg2ix.xn--fiqs8s"),
+        ("xn--j6w193g-registered.txt", "茶餐廳.香港", "xn--3zt102fr5o.xn--j6w193g"),
+        ("xn--p1ai-registered.txt", "пример-магазин.рф", "xn----8sbalhqbg3acqnnd.xn--p1ai"),
+        ("fi-idn.txt", "ääkkönen.fi", "xn--kknen-fraa0m.fi"),
+        ("com-idn.txt", "bäckerei.com", "xn--bckerei-5wa.com"),
+    ],
+)
+def test_idn_names_read_the_same_in_either_form(sample: str, u_label: str, a_label: str) -> None:
+    # the registry may echo the U-label (CNNIC, HKIRC) or the A-label (TCI, Verisign); the
+    # caller may hold either: the per-TLD tables (day order, local time) must apply to both
+    by_u = parse_sample(sample, u_label)
+    by_a = parse_sample(sample, a_label)
+    assert by_u == by_a and by_a.outcome == "registered" and by_a.expires is not None
 
 
 def test_idn_domain_parses() -> None:

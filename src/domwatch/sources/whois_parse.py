@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Literal
 
+import idna
+
 Outcome = Literal["registered", "not_found", "rate_limited", "unparsed"]
 
 
@@ -247,6 +249,12 @@ _NOT_FOUND_RE = re.compile(
       | query_status:\s*220\b                   # DNC .nz: "query_status: 220 Available"
       | invalid\ query\ or\ domain\ name\ not\ known  # Dot TK
       | el\ dominio\ no\ se\ encuentra\ registrado  # NIC Argentina
+      | el\ dominio\ no\ existe\b                 # NIC Costa Rica, NIC Venezuela
+      | \S{1,260}\ -\ no\ match\b                  # DNS.PT "x.pt - No Match"
+      | no\ matching\ objects\b                  # IEDR (older), .cat
+      | domain\ is\ not\ registered\b            # RNIDS "%ERROR:103: Domain is not registered"
+      | no\ data\ was\ found\b                   # ISOC-IL
+      | data\ not\ found\b                       # .kg
       | not\ found\.?$                          # PIR/Identity Digital (old), AFNIC "%% NOT FOUND"
       | domain\ not\ found\.?$                  # Identity Digital, Traficom, EIS
       | no\ data\ found\.?$                     # GoDaddy Registry (.us, .co, .biz)
@@ -262,7 +270,7 @@ _NOT_FOUND_RE = re.compile(
       | error:101:\ no\ entries\ found          # CZ.NIC (FRED)
       | \S{1,260}\ is\ free\.?$                 # SIDN
       | we\ do\ not\ have\ an\ entry\ in\ our\ database\ matching\ your\ query  # SWITCH
-      | nothing\ found\.?$
+      | nothing\ found\b                         # nic.at; KazNIC "Nothing found for this query."
       | no\ such\ domain\b
       | domain\ name\ not\ known\b
       | the\ domain\ has\ not\ been\ registered\b
@@ -884,7 +892,7 @@ def _as_list(value: Any) -> list[str]:
 
 # --- the entry point ----------------------------------------------------------------------------
 def parse_whois(domain: str, text: str) -> WhoisParse:
-    """Read one WHOIS answer about ``domain`` (A-label); never raises, returns promptly."""
+    """Read one WHOIS answer about ``domain`` (A- or U-label); never raises, returns promptly."""
     try:
         return _parse(domain, text)
     except Exception as exc:  # the parser is total: a bug here must not abort a whole run
@@ -892,8 +900,18 @@ def parse_whois(domain: str, text: str) -> WhoisParse:
         return WhoisParse("unparsed", reason=reason)
 
 
+def _a_label(domain: str) -> str:
+    """``domain`` in A-labels, so that the tables keyed by ``xn--`` TLDs apply to a U-label too."""
+    if domain.isascii():
+        return domain
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return domain
+
+
 def _parse(domain: str, text: str) -> WhoisParse:
-    domain = str(domain).strip().lower().rstrip(".")
+    domain = _a_label(str(domain).strip().lower().rstrip("."))
     tld = domain.rsplit(".", 1)[-1]
     if not isinstance(text, str):
         text = str(text)
