@@ -260,6 +260,7 @@ RATE_LIMITED = [
     ("ru-ratelimit.txt", "primer-magazin.ru"),  # TCI
     ("nl-ratelimit.txt", "fietsenwinkel-voorbeeld.nl"),  # SIDN, after its host name
     ("eu-ratelimit.txt", "europa-beispiel.eu"),  # EURid
+    ("lu-ratelimit.txt", "bakerei-beispill.lu"),  # DNS-LU
 ]
 
 
@@ -703,6 +704,28 @@ def test_the_jp_input_really_is_catastrophic_for_python_whois() -> None:
     )
     with pytest.raises(pytest.fail.Exception, match="did not finish"):
         _run_isolated(script, timeout=3.0)
+
+
+def test_phrase_and_label_patterns_stay_linear_on_hostile_lines() -> None:
+    # the server-name prefix ("whois.example.nl: ..."), "<name> - No Match", "Not found: x",
+    # the colonless TWNIC expiry and dotted labels, each near-missed for 256 KiB
+    result = _run_isolated(
+        """
+        import json, time
+        from domwatch.sources.whois_parse import parse_whois
+        worst = 0.0
+        for line in ("a." * 500 + "b", "-" * 1000, "x" * 900 + " - no matc",
+                     "not found: " + " " * 900, "record expires on " + "9" * 900,
+                     "Expires on" + "." * 1000, "a" * 63 + "." + "b" * 63 + "." * 800):
+            text = "\\n".join([line] * (256 * 1024 // (len(line) + 1)))
+            start = time.monotonic()
+            parse_whois("x.nl", text)
+            worst = max(worst, time.monotonic() - start)
+        print(json.dumps({"seconds": worst}))
+        """,
+        timeout=30.0,
+    )
+    assert float(result["seconds"]) < 1.0
 
 
 def test_ten_megabytes_of_random_bytes_return_promptly() -> None:
