@@ -36,6 +36,7 @@ from domwatch.sources.rdap_bootstrap import (
     load_bundled,
     parse_bootstrap,
 )
+from domwatch.sources.unpublished import publishes_expiry
 
 SAMPLES = Path(__file__).parent / "rdap_samples"
 UTC = timezone.utc
@@ -275,7 +276,7 @@ def test_bundled_snapshot_covers_the_big_gtlds_and_the_overlay() -> None:
         assert boot.base_urls(tld), tld
     assert len(boot.services) > 1000
     assert boot.base_urls("de") == ["https://rdap.denic.de/"]
-    assert not boot.publishes_expiry("de") and boot.publishes_expiry("com")
+    assert not publishes_expiry("de") and publishes_expiry("com")
     assert boot.base_urls("example") == []
 
 
@@ -364,7 +365,7 @@ def settings(ca: LabCA, tmp_path: Path) -> Settings:
 
 def _bootstrap(registry: RdapServer, **more: str) -> Bootstrap:
     services = {"test": (registry.url,), **{k: (v,) for k, v in more.items()}}
-    return Bootstrap(publication="lab", services=services, unpublished_expiry=frozenset({"de"}))
+    return Bootstrap(publication="lab", services=services)
 
 
 def _lookup(

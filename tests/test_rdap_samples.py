@@ -18,6 +18,7 @@ import pytest
 
 from domwatch.sources.rdap import parse_domain
 from domwatch.sources.rdap_bootstrap import load_bundled
+from domwatch.sources.unpublished import publishes_expiry
 
 SAMPLES = Path(__file__).parent / "rdap_samples" / "coverage"
 BOOTSTRAP = load_bundled()
@@ -77,7 +78,7 @@ def test_registry_answer_gives_the_exact_expiry(name: str) -> None:
     got = parse_domain(doc)
     tld = str(doc["ldhName"]).rsplit(".", 1)[-1]
     assert got.expires == (_utc(expires) if expires else None)
-    assert BOOTSTRAP.publishes_expiry(tld) is published
+    assert publishes_expiry(tld) is published
     assert got.registrar == registrar
     assert got.nameservers == ("ns1.hosting-example.net", "ns2.hosting-example.net")
     bases = BOOTSTRAP.base_urls(tld)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domwatch.sources.rdap_bootstrap import Bootstrap, load_bundled
-from domwatch.sources.whois_parse import NO_EXPIRY_TLDS
+from domwatch.sources.unpublished import publishes_expiry
 from domwatch.sources.whois_servers import builtin_server, builtin_tlds, query_for
 
 
@@ -155,11 +155,7 @@ def _row(tld: str, boot: Bootstrap, samples: Sequence[str]) -> Row:
 def _expiry(tld: str, boot: Bootstrap, rdap: bool, whois: bool) -> str:
     if tld in NO_PUBLIC_SERVICE or not (rdap or whois):
         return "-"
-    by_whois = tld not in NO_EXPIRY_TLDS
-    by_rdap = boot.publishes_expiry(tld)
-    if rdap and whois and by_rdap != by_whois:
-        return f"WHOIS: {_yes(by_whois)}; RDAP: {_yes(by_rdap)}"
-    return _yes(by_rdap if rdap else by_whois)
+    return _yes(publishes_expiry(tld))
 
 
 def _yes(value: bool) -> str:

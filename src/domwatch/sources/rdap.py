@@ -25,6 +25,7 @@ from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
 from domwatch.net.limits import Budget, Limits, RateLimited, Ticket, rdap_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.rdap_bootstrap import Bootstrap
+from domwatch.sources.unpublished import publishes_expiry
 
 ACCEPT = "application/rdap+json, application/json;q=0.9"  # rdap.nic.fr once refused rdap+json alone
 TRAIL_BODY = 64 * 1024  # what ``domwatch lookup`` shows of each answer
@@ -337,7 +338,7 @@ class RdapSource:
         theirs = theirs or registry.registrar_expires
         published = True
         if expires is None:
-            if not self.bootstrap.publishes_expiry(tld):
+            if not publishes_expiry(tld):
                 published = False
             elif theirs is not None:
                 # The registry gave none this time; the registrar's date is the best there is.

@@ -45,7 +45,6 @@ class Bootstrap:
     services: Mapping[str, tuple[str, ...]]  # from IANA's file
     overlay: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     overrides: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    unpublished_expiry: frozenset[str] = frozenset()
     origin: str = "bundled"  # "bundled", "cache" or the refresh source
 
     def base_urls(self, tld: str) -> list[str]:
@@ -61,10 +60,6 @@ class Bootstrap:
                     out.append(url)
         return out
 
-    def publishes_expiry(self, tld: str) -> bool:
-        """False for registries known to publish no expiry date at all (DENIC, SWITCH...)."""
-        return tld.lower().rstrip(".") not in self.unpublished_expiry
-
     def with_overrides(self, servers: Mapping[str, str]) -> Bootstrap:
         """A copy with the operator's per-TLD base URLs in front."""
         overrides: dict[str, tuple[str, ...]] = {
@@ -75,7 +70,6 @@ class Bootstrap:
             services=self.services,
             overlay=self.overlay,
             overrides=overrides,
-            unpublished_expiry=self.unpublished_expiry,
             origin=self.origin,
         )
 
@@ -134,7 +128,6 @@ def load_bundled() -> Bootstrap:
         publication=publication,
         services=services,
         overlay=_services(overlay_doc["services"]),
-        unpublished_expiry=frozenset(overlay_doc.get("unpublished_expiry", ())),
         origin="bundled",
     )
 
@@ -169,7 +162,6 @@ async def load_bootstrap(
             publication=loaded.publication,
             services=loaded.services,
             overlay=bundled.overlay,
-            unpublished_expiry=bundled.unpublished_expiry,
             origin=loaded.origin,
         )
     return chosen.with_overrides(settings.rdap_servers) if settings.rdap_servers else chosen

@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import idna
 
+from domwatch.sources.unpublished import NO_EXPIRY_TLDS
+
 Outcome = Literal["registered", "not_found", "rate_limited", "unparsed"]
 
 
@@ -49,27 +51,6 @@ _MAX_LINE = 1024
 # python-whois gets less: its patterns are slower, and real answers are a few KiB.
 _PW_MAX_TEXT = 64 * 1024
 _PW_MAX_TOKEN = 100
-
-# Registries that publish no expiry date over WHOIS: a registered answer without one is normal.
-NO_EXPIRY_TLDS: frozenset[str] = frozenset(
-    {
-        "de",  # DENIC: Domain, Nserver, Status, Changed only
-        "eu",  # EURid
-        "nl",  # SIDN ("Date out of quarantine" is not an expiry)
-        "be",  # DNS Belgium
-        "at",  # nic.at
-        "ch",  # SWITCH
-        "li",  # SWITCH
-        "lu",  # DNS-LU
-        "lv",  # NIC.lv
-        "no",  # Norid: created / last updated only
-        "au",  # auDA policy keeps the expiry out of WHOIS
-        "hu",  # nic.hu: "record created" only
-        "bg",  # Register.BG: name, status and name servers only since the GDPR
-        "kz",  # KazNIC: created and last modified only
-        "nz",  # DNC's .nz WHOIS dropped domain_datebilleduntil
-    }
-)
 
 # Registries whose numeric dates put the day first (1.3.2027 is 1 March). A numeric date whose
 # first two fields are both <= 12 is read only for these (or MONTH_FIRST_TLDS); elsewhere it is
