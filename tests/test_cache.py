@@ -67,10 +67,11 @@ def test_answers_round_trip_marked_cached(tmp_path: Path) -> None:
     cache.remember("example.fi", "registered", original, 3600, now=1000.0)
     cache.remember("free.fi", "not_found", None, 3600, now=1000.0)
     cache.remember("broken.fi", "failed", None, 3600, now=1000.0)
+    cache.remember("lapsed.fi", "registered", _reg(-2), 0.0, now=1000.0)
     cache.close()
     again = Cache.open(tmp_path)
     assert again is not None
-    again.load(["example.fi", "free.fi", "broken.fi"])
+    again.load(["example.fi", "free.fi", "broken.fi", "lapsed.fi"])
     cached = again.registration("example.fi")
     assert cached is not None and cached.registration is not None
     assert cached.registration == Registration(**{**original.__dict__, "cached": True})
@@ -78,6 +79,8 @@ def test_answers_round_trip_marked_cached(tmp_path: Path) -> None:
     free = again.registration("free.fi")
     assert free is not None and free.outcome == "not_found" and free.registration is None
     assert again.registration("broken.fi") is None  # failures are never kept
+    lapsed = again.registration("lapsed.fi")  # kept only to stand in, stale, for a failure
+    assert lapsed is not None and not lapsed.fresh(1000.0) and lapsed.usable_stale(1000.0)
     assert again._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     again.close()
 

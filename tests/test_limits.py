@@ -27,8 +27,8 @@ from domwatch.net.limits import (
     Quota,
     RateLimited,
     ServerLimit,
+    admit,
     rdap_key,
-    spread,
     whois_key,
 )
 from domwatch.sources.whois import WhoisSource
@@ -255,14 +255,33 @@ def test_limits_from_the_domain_file(tmp_path: Path) -> None:
     assert rdap == ServerLimit(4, (Quota(3, 1.0), Quota(5000, 86400.0)))
 
 
-def test_spread_interleaves_each_tld_over_the_run() -> None:
-    keys = ["com"] * 6 + ["fi"] * 3 + ["se"]
-    order = spread(keys)
-    assert sorted(order) == list(range(10))
-    picked = [keys[i] for i in order]
-    assert picked[:3] == ["com", "fi", "se"]  # every registry gets work at once
-    assert picked[-1] == "com"
-    assert max(picked[:5].count("com"), picked[5:].count("com")) == 3  # evenly, not up front
+def test_admit_caps_per_key_and_in_all_and_a_slow_key_holds_up_no_one() -> None:
+    keys = ["slow"] * 6 + ["fast"] * 6  # sorted by TLD, the worst order for a plain queue
+    running = {"slow": 0, "fast": 0}
+    peaks = {"slow": 0, "fast": 0}
+    fast_done: list[float] = []
+    release = asyncio.Event()
+
+    async def work(i: int) -> int:
+        key = keys[i]
+        running[key] += 1
+        peaks[key] = max(peaks[key], running[key])
+        if key == "slow":
+            await release.wait()  # a registry that keeps its domains waiting
+        else:
+            await asyncio.sleep(0.01)
+            fast_done.append(time.monotonic())
+        running[key] -= 1
+        return i * 10
+
+    async def go() -> list[int]:
+        asyncio.get_running_loop().call_later(0.3, release.set)
+        return await admit(range(12), lambda i: keys[i], work, per_key=2, total=3)
+
+    began = time.monotonic()
+    assert run(go()) == [i * 10 for i in range(12)]  # results in input order
+    assert peaks == {"slow": 2, "fast": 1}  # two slow ones waiting leave one place in all
+    assert max(fast_done) - began < 0.2  # the fast ones did not wait for the slow ones
 
 
 # -- through a real WHOIS server ---------------------------------------------------------------

@@ -7,8 +7,9 @@ unwritten answers: SQLite commits are atomic, and the next run recovers the jour
 How long an answer stays fresh shrinks as the registration nears expiry, because that is when
 it changes (renewed, or lapsed): 24 hours normally, 6 hours inside the warning window or with a
 status that takes the domain offline, never past the expiry date itself. "Not registered" is
-kept an hour. Failures are never kept. A stale answer (up to :data:`STALE_FOR` old) still
-stands in when a lookup fails, and is reported as such.
+kept an hour. Failures are never kept. A stale answer (up to :data:`STALE_FOR` old; an expired
+registration's answer is kept for this only) still stands in when a lookup fails, and is
+reported as such.
 
 The database work is small (an indexed read per domain, batched writes) and local, so it runs
 on the event loop rather than in a thread.
@@ -178,9 +179,14 @@ class Cache:
 
     def remember(self, domain: str, outcome: str, registration: Registration | None,
                  ttl: float, now: float | None = None) -> None:
-        """Keep a conclusive answer for ``ttl`` seconds (buffered; see :meth:`flush`)."""
-        if ttl <= 0 or outcome not in ("registered", "not_found"):
+        """Keep a conclusive answer, fresh for ``ttl`` seconds (buffered; see :meth:`flush`).
+
+        An answer with no freshness left (an expired registration) is still kept: it is not
+        used as is, but it can stand in, told as stale, when the next lookup fails.
+        """
+        if outcome not in ("registered", "not_found"):
             return
+        ttl = max(ttl, 0.0)
         now = time.time() if now is None else now
         if registration is not None and registration.fetched is None:
             fetched_at = datetime.fromtimestamp(now, timezone.utc)

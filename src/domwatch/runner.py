@@ -23,7 +23,7 @@ from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
 from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
 from domwatch.net.http import HttpClient
-from domwatch.net.limits import Limits, spread
+from domwatch.net.limits import Limits, admit
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
 from domwatch.sources.rdap import RdapSource
 from domwatch.sources.rdap_bootstrap import load_bootstrap
@@ -31,6 +31,11 @@ from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 
 log = logging.getLogger("domwatch")
+
+# Domains started at once, per TLD and in all. Each started domain costs a task (a few KiB);
+# per TLD it must exceed what one registry serves at once, or that registry would idle.
+ADMIT_PER_TLD = 128
+ADMIT_TOTAL = 1024
 
 Check = Callable[[Domain, Context], Awaitable[CheckResult]]
 Progress = Callable[[DomainResult], None]
@@ -136,23 +141,19 @@ async def run(config: Config, *, now: datetime | None = None,
             registry.cache.load(d.name for d in config.domains)
 
         async def one(domain: Domain) -> DomainResult:
-            async with gate:
-                result = await check_domain(domain, ctx, checks)
+            result = await check_domain(domain, ctx, checks, gate)
             if progress is not None:
                 progress(result)
             return result
 
-        # Admitted spread out by TLD so that every registry has work all along; reported in
-        # input order.
-        order = spread([d.tld for d in config.domains])
-        done = await asyncio.gather(*(one(config.domains[i]) for i in order))
-    results = [done[0]] * len(done)
-    for index, result in zip(order, done, strict=True):
-        results[index] = result
+        # A TLD's domains wait their turn as plain references; see admit().
+        results = await admit(
+            config.domains, lambda d: d.tld, one, per_key=ADMIT_PER_TLD, total=ADMIT_TOTAL
+        )
     counts = registry.stats
     return Report(
         generated=ctx.now,
-        results=results,
+        results=list(results),
         duration=time.monotonic() - started,
         stats={
             "dns_queries": ctx.resolver.queries,
@@ -167,14 +168,38 @@ async def run(config: Config, *, now: datetime | None = None,
     )
 
 
-async def check_domain(domain: Domain, ctx: Context, checks: dict[str, Check]) -> DomainResult:
-    """Run the domain's checks concurrently and merge what they found."""
+# Registration lookups are bounded by each registry's own limits (net/limits.py), not by the
+# run's --concurrency: a domain queued for a slow registry's turn (a minute, with a per-minute
+# quota) must not hold a slot that domains of the other registries could use meanwhile.
+_UNGATED = frozenset({"registration"})
+
+
+async def check_domain(
+    domain: Domain, ctx: Context, checks: dict[str, Check], gate: asyncio.Semaphore | None = None
+) -> DomainResult:
+    """Run the domain's checks concurrently and merge what they found.
+
+    With ``gate`` the checks other than registration run while holding one of its slots.
+    """
     # domain.checks is already resolved: settings, per-domain list, and --checks narrowing.
     names = [c for c in domain.checks if c in checks]
-    outcomes = await asyncio.gather(*(_guarded(checks[c], c, domain, ctx) for c in names))
+    free = [c for c in names if c in _UNGATED or gate is None]
+    held = [c for c in names if c not in free]
+
+    async def run_all(batch: list[str]) -> list[CheckResult]:
+        return list(await asyncio.gather(*(_guarded(checks[c], c, domain, ctx) for c in batch)))
+
+    async def run_gated(batch: list[str]) -> list[CheckResult]:
+        if gate is None or not batch:
+            return await run_all(batch)
+        async with gate:
+            return await run_all(batch)
+
+    free_out, held_out = await asyncio.gather(run_all(free), run_gated(held))
+    outcomes = dict(zip(free, free_out, strict=True)) | dict(zip(held, held_out, strict=True))
     result = DomainResult(domain=domain, checks_run=tuple(names))
-    for name, outcome in zip(names, outcomes, strict=True):
-        result.add(name, outcome)
+    for name in names:
+        result.add(name, outcomes[name])
     result.findings.sort(key=lambda f: -f.severity.status.rank)
     return result
 

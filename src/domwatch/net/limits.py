@@ -7,10 +7,11 @@ spent queued is not charged to a domain's :class:`Budget`, because it is the pri
 polite, not a sign that the server is failing.
 
 A rate-limit reply (WHOIS text, RDAP 429) is a *strike*. It slows that server only: its
-concurrency and quotas are halved, it is paused (``Retry-After``, else a short jittered backoff),
-and a quota is learned from what the server let through in the last minute (at the first strike
-when it let at least two through, else at the second in a row): the server's limit was reached
-with that many, and most servers count per minute, so at that pace it is not struck again.
+concurrency is halved, it is paused (``Retry-After``, else a short jittered backoff), and
+either a quota is learned from what the server let through in the last minute (at the first
+strike when it let at least two through: its limit was reached with that many, and most
+servers count per minute, so at that pace it is not struck again) or, with nothing to learn
+from, its quotas are halved; at the second strike in a row both.
 After :data:`BLOCK_AFTER` strikes in a row the server is given up on for the rest of the run.
 
 Defaults (researched; published figures where there are any):
@@ -41,9 +42,9 @@ import math
 import random
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
@@ -53,6 +54,9 @@ BLOCK_AFTER = 5  # strikes in a row (no answer in between) after which a server 
 LEARN_WINDOW = 60.0  # the window a learned quota assumes: most servers count per minute
 MAX_QUEUE_WAIT = 900.0  # a quota that frees up later than this (a daily one) fails fast
 MAX_PAUSE = 60.0
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -347,12 +351,16 @@ class Limiter:
         self._in_a_row += 1
         self._slowed_at = now
         self.concurrency = max(1, self.concurrency // 2)
-        self.quotas = [q.halved() for q in self.quotas] or [Quota(1, PER_SECOND)]
         let_through = self.let_through()
-        if let_through >= 2 or self._in_a_row >= 2:
-            # Its limit was reached with that many; the window it counts over is unknown, and
-            # a minute is the common one: no more per minute than it let through in the last.
-            self._learned = Quota(max(1, let_through), self.learn_window)
+        if let_through >= 2 and self._in_a_row == 1:
+            # It answered that many at our pace before objecting: the pace suits its short
+            # window, and the limit it reached counts over a longer one. Which is unknown; a
+            # minute is the common one: no more per minute than it let through in the last.
+            self._learned = Quota(let_through, self.learn_window)
+        else:
+            self.quotas = [q.halved() for q in self.quotas] or [Quota(1, PER_SECOND)]
+            if self._in_a_row >= 2:
+                self._learned = Quota(max(1, let_through), self.learn_window)
         if self._in_a_row >= BLOCK_AFTER:
             self.blocked = (
                 f"{self.key} answered {self._in_a_row} queries in a row with a rate limit; "
@@ -430,21 +438,68 @@ class Limits:
         return sum(len(limiter.strikes) for limiter in self._limiters.values())
 
 
-def spread(keys: Sequence[str]) -> list[int]:
-    """An order of ``range(len(keys))`` that spreads each key's items evenly over the run.
 
-    The run admits ``--concurrency`` domains at a time in this order. In input order a file
-    sorted by TLD would fill every slot with domains queued on one slow registry while the
-    others idle; spread out, each registry always has work, so the run takes as long as its
-    slowest registry needs rather than the sum of all of them.
+async def admit(
+    items: Sequence[T],
+    key: Callable[[T], str],
+    run: Callable[[T], Awaitable[R]],
+    *,
+    per_key: int,
+    total: int,
+) -> list[R]:
+    """``run(item)`` for every item, at most ``total`` at once and ``per_key`` per key.
+
+    Results come back in input order. Items wait as plain references rather than as tasks,
+    so ten thousand domains cost little memory; and the next item started is taken round
+    robin from the keys (TLDs) that are below ``per_key``, so the domains of a registry that
+    makes them wait (a per-minute quota) never hold up those of the others.
     """
-    positions: dict[str, list[int]] = {}
-    for index, key in enumerate(keys):
-        positions.setdefault(key, []).append(index)
-    ranked: list[tuple[float, int]] = []
-    for indices in positions.values():
-        n = len(indices)
-        ranked.extend((i / n, index) for i, index in enumerate(indices))
-    ranked.sort()
-    return [index for _, index in ranked]
+    queues: dict[str, deque[int]] = {}
+    for index, item in enumerate(items):
+        queues.setdefault(key(item), deque()).append(index)
+    turn = deque(queues)  # keys with items left, round robin
+    busy = dict.fromkeys(queues, 0)
+    results: dict[int, R] = {}
+    tasks: set[asyncio.Task[None]] = set()
+    failures: list[BaseException] = []
+    finished = asyncio.Event()
 
+    def start_more() -> None:
+        while len(tasks) < total and turn and not failures:
+            for _ in range(len(turn)):
+                if busy[turn[0]] < per_key:
+                    break
+                turn.rotate(-1)
+            else:
+                break  # every key with items left is at its own limit
+            name = turn[0]
+            turn.rotate(-1)
+            index = queues[name].popleft()
+            if not queues[name]:
+                turn.remove(name)
+            busy[name] += 1
+            tasks.add(asyncio.ensure_future(one(index, name)))
+        if not tasks:
+            finished.set()
+
+    async def one(index: int, name: str) -> None:
+        try:
+            results[index] = await run(items[index])
+        except Exception as exc:
+            failures.append(exc)
+        finally:
+            busy[name] -= 1
+            task = asyncio.current_task()
+            if task is not None:
+                tasks.discard(task)
+            start_more()
+
+    start_more()
+    try:
+        await finished.wait()
+    finally:
+        for task in list(tasks):
+            task.cancel()
+    if failures:
+        raise failures[0]
+    return [results[i] for i in range(len(items))]
