@@ -350,3 +350,27 @@ def test_rate_limited_reply_is_never_not_found(lab: Lab) -> None:
     assert result.throttled >= 2 and result.retried >= 1
     assert time.monotonic() - began < 3 * 1.0 + 0.5  # within the domain's budget
 
+
+
+def test_progress_texts_and_summary_line() -> None:
+    from domwatch.app import progress_fields, summary_line
+    from domwatch.model import Report
+
+    limits = Limits()
+    limiter = limits.for_server("whois.example:43")
+    limiter.strikes.append(0.0)  # it has rate-limited us once
+    loop = asyncio.new_event_loop()
+    try:
+        limiter._queue.extend(loop.create_future() for _ in range(3))
+        fields = progress_fields(50, 10.0, limits)
+    finally:
+        loop.close()
+    assert fields["rate"] == "5.0/s"
+    assert fields["queue"] == "3 waiting on server limits (3 on throttled servers)"
+    assert progress_fields(0, 0.0, Limits()) == {"rate": "", "queue": ""}
+    report = Report(datetime.now(timezone.utc), [], 42.12,
+                    {"lookups_retried": 12, "lookups_throttled": 3, "cache_hits": 5})
+    assert summary_line(report) == (
+        "domwatch: 0 domains in 42.1 s; 12 lookups retried, 3 throttled; "
+        "5 registrations from the cache"
+    )
