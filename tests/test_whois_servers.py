@@ -54,7 +54,8 @@ def test_registries_without_a_public_port_43_service_have_no_entry(tld: str) -> 
 def test_table_is_broad_and_well_formed() -> None:
     assert len(_SERVERS) >= 80
     for tld, host in _SERVERS.items():
-        assert tld == tld.lower() and "." not in tld, tld
+        # A TLD, or a second-level zone whose registry has no TLD-wide server (co.za).
+        assert tld == tld.lower() and tld.count(".") <= 1, tld
         assert HOST.fullmatch(host), host
         assert ":" not in host  # ports belong to settings overrides, not the table
 
@@ -84,3 +85,8 @@ def test_jprs_english_and_verisign_domain_keyword() -> None:
 def test_query_line_has_no_line_ending() -> None:
     for server in set(_SERVERS.values()):
         assert not query_for(server, "example.test").endswith(("\r", "\n"))
+
+
+def test_second_level_zones_have_their_own_servers() -> None:
+    assert builtin_server("co.za") == "whois.registry.net.za"
+    assert builtin_server("za") is None

@@ -66,8 +66,8 @@ NO_PUBLIC_SERVICE: dict[str, str] = {
 # TLDs reachable only partly, and why.
 NOTES: dict[str, str] = {
     "za": "no registry-wide WHOIS: co.za, org.za, net.za and web.za each have their own ZACR "
-    "server, which a lookup by TLD does not reach; the sample shows co.za's layout",
-    "au": "auDA keeps the expiry out of WHOIS; the RDAP overlay does not yet say the same",
+    "server, asked by the domain's public suffix; the sample shows co.za's layout",
+    "au": "auDA keeps the expiry out of public lookups (RDAP and WHOIS)",
     "tk": "dates are month-first (Dot TK's US format)",
     "hr": "only the registrar's expiration date is published; it is taken as the expiry",
 }

@@ -168,7 +168,11 @@ class WhoisSource:
         """Registration of ``domain`` (A-label registrable name) as WHOIS tells it."""
         tld = domain.rsplit(".", 1)[-1]
         trail: list[Exchange] = []
-        server = await self.server_for(tld)
+        # A registry with a server per second-level zone (co.za, org.za) is found by the
+        # domain's public suffix; everything else by its TLD.
+        suffix = domain.split(".", 1)[-1]
+        host = builtin_server(suffix) if suffix != tld else None
+        server = Endpoint(host) if host is not None else await self.server_for(tld)
         if tld in self.iana_trail:
             trail.append(self.iana_trail[tld])
         if server is None:

@@ -142,6 +142,12 @@ _SERVERS: dict[str, str] = {
     "ar": "whois.nic.ar",
     "cl": "whois.nic.cl",
     "pe": "kero.yachay.pe",
+    # Registries that run second-level zones with a server each and none for the whole TLD;
+    # asked by the domain's public suffix before its TLD.
+    "co.za": "whois.registry.net.za",
+    "org.za": "org-whois.registry.net.za",
+    "net.za": "net-whois.registry.net.za",
+    "web.za": "web-whois.registry.net.za",
 }
 
 # Servers that need more than the bare name on the query line.
@@ -159,7 +165,7 @@ _QUERY_FORMS: dict[str, str] = {
 
 def builtin_tlds() -> frozenset[str]:
     """Every TLD of the built-in table (A-labels)."""
-    return frozenset(_SERVERS)
+    return frozenset(key for key in _SERVERS if "." not in key)
 
 
 def builtin_server(tld: str) -> str | None:
