@@ -8,7 +8,6 @@ its banner, EHLO and STARTTLS, and the certificate is judged like a web server's
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 import ssl
 from collections.abc import Sequence
@@ -19,7 +18,6 @@ from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
-from domwatch.net.resolver import Outcome
 
 CHECK = "mail"
 _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP server
@@ -77,22 +75,10 @@ async def _probe_host(
 ) -> tuple[dict[str, Any], list[Finding], int | None]:
     section: dict[str, Any] = {"host": host, "addresses": []}
     findings: list[Finding] = []
-    try:
-        addresses = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        answers = await asyncio.gather(
-            ctx.resolver.resolve(host, "A"), ctx.resolver.resolve(host, "AAAA")
-        )
-        for answer in answers:
-            if answer.outcome.failed and (finding := failure_finding(answer, host)) is not None:
-                findings.append(finding)
-        found = {
-            ipaddress.ip_address(r.address)
-            for a in answers
-            if a.outcome is Outcome.OK
-            for r in a.rdatas
-        }
-        addresses = [str(ip) for ip in sorted(found, key=lambda ip: (ip.version, int(ip)))]
+    addresses, failed = await ctx.resolver.addresses(host)
+    for answer in failed:
+        if (finding := failure_finding(answer, host)) is not None:
+            findings.append(finding)
     # An MX host without addresses is the mail check's mail.mx_unresolvable; not repeated here.
     probes = await asyncio.gather(*(_probe(host, a, port, ctx) for a in addresses))
     section["addresses"] = [p.to_json(ctx) for p in probes]

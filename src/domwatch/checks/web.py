@@ -8,7 +8,6 @@ told apart from a host that is down altogether.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import ssl
 from collections.abc import Sequence
@@ -23,7 +22,7 @@ from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
-from domwatch.net.resolver import Answer, Outcome
+from domwatch.net.resolver import Outcome
 
 CHECK = "web"
 log = logging.getLogger("domwatch.web")
@@ -135,31 +134,11 @@ async def _exists(host: str, ctx: Context) -> bool:
     return any(a.outcome is Outcome.OK or a.outcome.failed for a in answers)
 
 
-async def _addresses(host: str, ctx: Context) -> tuple[list[str], list[Answer]]:
-    """A and AAAA of ``host`` (an address literal is its own address), and failed lookups."""
-    try:
-        return [str(ipaddress.ip_address(host))], []
-    except ValueError:
-        pass
-    answers = await asyncio.gather(
-        ctx.resolver.resolve(host, "A"), ctx.resolver.resolve(host, "AAAA")
-    )
-    found = {
-        ipaddress.ip_address(r.address)
-        for a in answers
-        if a.outcome is Outcome.OK
-        for r in a.rdatas
-    }
-    # Sorted, IPv4 first: resolvers rotate record order, the report should not.
-    addresses = [str(ip) for ip in sorted(found, key=lambda ip: (ip.version, int(ip)))]
-    return addresses, [a for a in answers if a.outcome.failed]
-
-
 async def _probe_host(
     target: Target, domain: Domain, ctx: Context
 ) -> tuple[dict[str, Any], list[Finding], int | None]:
     name = _display(target.host)
-    addresses, failed = await _addresses(target.host, ctx)
+    addresses, failed = await ctx.resolver.addresses(target.host)
     section: dict[str, Any] = {"host": target.host, "url": target.url, "addresses": []}
     findings: list[Finding] = []
     for answer in failed:

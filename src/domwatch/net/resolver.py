@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import ipaddress
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -102,6 +103,25 @@ class Resolver:
             task = asyncio.ensure_future(self._resolve(*key))
             self._memo[key] = task
         return await asyncio.shield(task)
+
+    async def addresses(self, host: str) -> tuple[list[str], list[Answer]]:
+        """A and AAAA of ``host`` (an address literal is its own), and the lookups that failed.
+
+        Sorted, IPv4 first: resolvers rotate record order, and reports should not.
+        """
+        try:
+            return [str(ipaddress.ip_address(host))], []
+        except ValueError:
+            pass
+        answers = await asyncio.gather(self.resolve(host, "A"), self.resolve(host, "AAAA"))
+        found = {
+            ipaddress.ip_address(r.address)
+            for a in answers
+            if a.outcome is Outcome.OK
+            for r in a.rdatas
+        }
+        ordered = sorted(found, key=lambda ip: (ip.version, int(ip)))
+        return [str(ip) for ip in ordered], [a for a in answers if a.outcome.failed]
 
     async def _resolve(self, name: str, rdtype: str) -> Answer:
         answer = Answer(name, rdtype, Outcome.ERROR, detail="no resolver configured")
