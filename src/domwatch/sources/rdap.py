@@ -437,6 +437,8 @@ class RdapSource:
             response = await asyncio.wait_for(
                 self.client.get(url, headers={"Accept": ACCEPT}), timeout=max(budget.left(), 0)
             )
+            if ticket is not None:
+                ticket.got_answer()
             wait = 0.0
             if response.status == 429:
                 hinted = parse_retry_after(response.header("retry-after"), time.time())
