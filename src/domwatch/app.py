@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import shutil
@@ -12,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from domwatch.config import Config, ConfigError, Settings, load_config
-from domwatch.model import Report, Status
-from domwatch.report import RenderOptions, render, write_atomically
+from domwatch.model import DomainResult, Report, Status
+from domwatch.report import RenderOptions, render_chunks, write_atomically
 
 if TYPE_CHECKING:
     from domwatch.net.limits import Limits
@@ -48,27 +49,30 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
         fail(str(exc))
     settings = config.settings
     _setup_logging(settings.verbose)
-    report = asyncio.run(_run_with_progress(config))
     state = _load_state(settings) if settings.state else None
+    each: Callable[[DomainResult], None] | None = None
     if state is not None:
-        from domwatch.state import apply
+        from domwatch.state import apply_one
 
-        apply(state[0], report)
+        # Changes since the last run join each result as it comes, before it is spooled.
+        each = functools.partial(apply_one, state[0])
+    report = asyncio.run(_run_with_progress(config, each))
     _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
     if settings.output is not None:
-        text = render(report, settings.format, RenderOptions())
+        pieces = render_chunks(report, settings.format, RenderOptions())
         try:
-            write_atomically(settings.output, text)
+            write_atomically(settings.output, pieces)
         except OSError as exc:
             fail(f"{settings.output}: cannot write the report: {exc.strerror or exc}")
     else:
-        text = render(report, settings.format, RenderOptions(color, width, settings.quiet))
-        if text:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        # Written as it is rendered: a big JSON report is never one string in memory.
+        shown = RenderOptions(color, width, settings.quiet)
+        for piece in render_chunks(report, settings.format, shown):
+            sys.stdout.write(piece)
+        sys.stdout.flush()
     if state is not None:
         # After the report is out: a state file that cannot be written costs no report.
         try:
@@ -101,7 +105,9 @@ def _load_state(settings: Settings) -> tuple[State, Path]:
     return State.load(path), path
 
 
-async def _run_with_progress(config: Config) -> Report:
+async def _run_with_progress(
+    config: Config, each: Callable[[DomainResult], None] | None = None
+) -> Report:
     """Run, with a progress bar on stderr when it is a terminal; then the one-line summary."""
     from domwatch.net.limits import Limits
     from domwatch.runner import run
@@ -112,16 +118,18 @@ async def _run_with_progress(config: Config) -> Report:
     if show is None:
         show = sys.stderr.isatty() and not settings.quiet
     if not show:
-        report = await run(config, limits=limits)
+        report = await run(config, limits=limits, each=each)
     else:
-        report = await _run_with_bar(config, limits)
+        report = await _run_with_bar(config, limits, each)
     if not settings.quiet:
         sys.stderr.write(summary_line(report) + "\n")
         sys.stderr.flush()
     return report
 
 
-async def _run_with_bar(config: Config, limits: Limits) -> Report:
+async def _run_with_bar(
+    config: Config, limits: Limits, each: Callable[[DomainResult], None] | None
+) -> Report:
     import time
 
     from rich.console import Console
@@ -158,7 +166,8 @@ async def _run_with_bar(config: Config, limits: Limits) -> Report:
 
         refresher = asyncio.ensure_future(refresh())
         try:
-            return await run(config, progress=lambda _r: bar.advance(task), limits=limits)
+            return await run(config, progress=lambda _r: bar.advance(task), limits=limits,
+                             each=each)
         finally:
             refresher.cancel()
 

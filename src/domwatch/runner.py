@@ -29,6 +29,7 @@ from domwatch.sources.rdap import RdapSource
 from domwatch.sources.rdap_bootstrap import load_bootstrap
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
+from domwatch.spool import ResultSpool
 
 log = logging.getLogger("domwatch")
 
@@ -128,32 +129,44 @@ async def open_context(
 
 
 async def run(config: Config, *, now: datetime | None = None,
-              progress: Progress | None = None, limits: Limits | None = None) -> Report:
-    """Check every domain of ``config``; domains come back in input order."""
+              progress: Progress | None = None, limits: Limits | None = None,
+              each: Progress | None = None) -> Report:
+    """Check every domain of ``config``; domains come back in input order.
+
+    Each result is handed to ``each`` (which may still add to it: the state's ``change.*``
+    findings) and then to the report's spool, so a run holds no result in memory; see
+    :mod:`domwatch.spool`.
+    """
     started = time.monotonic()
     checks = _checks()
     gate = asyncio.Semaphore(config.settings.concurrency)
     limits = limits or Limits.from_settings(config.settings)
+    spool = ResultSpool(config.domains)
     async with open_context(config.settings, now, limits=limits, use_cache=True) as ctx:
         registry = ctx.registry
-        registry.warn_days_for.update({d.name: d.thresholds.warn_days for d in config.domains})
-        if registry.cache is not None:
-            registry.cache.load(d.name for d in config.domains)
+        # Only the domains whose warning window differs from the run's need an entry.
+        default_warn = config.settings.thresholds.warn_days
+        registry.warn_days_for.update(
+            {d.name: d.thresholds.warn_days for d in config.domains
+             if d.thresholds.warn_days != default_warn}
+        )
 
-        async def one(domain: Domain) -> DomainResult:
+        async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)
+            if each is not None:
+                each(result)
+            spool.put(index, result)
             if progress is not None:
                 progress(result)
-            return result
 
         # A TLD's domains wait their turn as plain references; see admit().
-        results = await admit(
+        await admit(
             config.domains, lambda d: d.tld, one, per_key=ADMIT_PER_TLD, total=ADMIT_TOTAL
         )
     counts = registry.stats
     return Report(
         generated=ctx.now,
-        results=list(results),
+        results=spool,
         duration=time.monotonic() - started,
         stats={
             "dns_queries": ctx.resolver.queries,

@@ -126,13 +126,18 @@ def apply(state: State, report: Report) -> None:
     failure is not mistaken for a change on the next successful run.
     """
     for result in report.results:
-        registration = result.registration
-        if registration is None or registration.source == "manual" or registration.cached:
-            continue
-        previous = state.domains.get(result.domain.name)
-        if previous is not None:
-            _merge(result, changes(previous, registration))
-        state.domains[result.domain.name] = snapshot(registration)
+        apply_one(state, result)
+
+
+def apply_one(state: State, result: DomainResult) -> None:
+    """:func:`apply` for one domain's result, as the run hands it over (before it is kept)."""
+    registration = result.registration
+    if registration is None or registration.source == "manual" or registration.cached:
+        return
+    previous = state.domains.get(result.domain.name)
+    if previous is not None:
+        _merge(result, changes(previous, registration))
+    state.domains[result.domain.name] = snapshot(registration)
 
 
 def _merge(result: DomainResult, findings: list[Finding]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,20 +25,32 @@ class RenderOptions:
 
 def render(report: Report, fmt: str, options: RenderOptions) -> str:
     """The report in format ``fmt`` (one of :data:`FORMATS`)."""
+    return "".join(render_chunks(report, fmt, options))
+
+
+def render_chunks(report: Report, fmt: str, options: RenderOptions) -> Iterator[str]:
+    """The report in format ``fmt`` in pieces, to be written as they come.
+
+    A format that can be written domain by domain (``chunks`` in its module: JSON) never
+    holds the whole text; the others are one piece.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"domwatch.report.{fmt}_format")
-    text: str = module.render(report, options)
-    return text
+    if hasattr(module, "chunks"):
+        yield from module.chunks(report, options)
+    else:
+        yield module.render(report, options)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers never see half a report."""
+def write_atomically(path: Path, text: str | Iterable[str]) -> None:
+    """Replace ``path`` with ``text`` (or its pieces) so readers never see half a report."""
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            for piece in [text] if isinstance(text, str) else text:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
