@@ -7,25 +7,29 @@ spent queued is not charged to a domain's :class:`Budget`, because it is the pri
 polite, not a sign that the server is failing.
 
 **Margin.** A server counts queries when they *arrive*, and arrival lags our start by a
-network delay that varies from query to query. Pacing "5 per second" by our own start times
-lets jitter put a sixth arrival inside the server's second. So each window is kept longer than
-the server's by the jitter seen in this server's answer times (the spread of its recent
-latencies, which bounds the spread of the arrival delay it contains), plus a little for clock
-skew on long windows. That costs ``margin / (window + margin)`` of the pace: a few per cent on a
-per-second quota, nothing measurable on longer ones.
+delay that varies from query to query (a cold first connection, a TLS handshake, the network).
+Pacing "5 per second" by our own start times lets that jitter put a sixth arrival inside the
+server's second. So a query counts in our window from before its connection until its answer,
+the latest it can have arrived: whatever the jitter, the server never sees more in its window
+than we count in ours. Each window is also kept a little longer than the server's (20 ms, and
+0.5 % of long windows, for clock skew). The cost is ``latency / (window + latency)`` of the
+pace: nothing measurable on windows of a minute or more, 10-20 % of a per-second pace at
+typical latencies.
 
 **Strikes.** A rate-limit reply (WHOIS text, RDAP 429) is a *strike*. It is explained by the
 shortest window that explains it, and only that window's pace changes:
 
-* at the edge of a pace we trust (published, configured or learned), the server's figure stands
-  and the strike was jitter: the margin grows, that pace drops to three quarters and climbs
-  back one query per window (AIMD); nothing slower is learned;
+* at the edge of a published or configured pace, the server's figure stands and the strike
+  was the server counting a little differently (clock skew, rounding): the margin grows, that
+  pace drops to three quarters and climbs back one query per window (AIMD); nothing slower is
+  learned;
 * otherwise the shortest window (1 s, 1 min, 1 h, or a configured one) in which the server has
   just been asked more than it ever accepted before is its limit: as many per window as it
   accepted, learned from then on. So a burst within a second teaches a per-second pace, and a
-  per-minute limit is learned only when the per-second pace was not at its edge, which is
-  the case when strikes repeat after the per-second pace was cut;
-* a strike nothing explains halves the concurrency and every pace (the old, blunt answer).
+  per-minute limit is learned only when the per-second pace does not explain the strike,
+  which is the case when strikes repeat after the per-second pace was cut;
+* a strike nothing explains cuts the shortest pace the same way (without any pace, the
+  concurrency is halved and one per second imposed).
 
 The server also pauses (``Retry-After`` when it says, else a short backoff that doubles per
 strike in a row); after :data:`BLOCK_AFTER` strikes in a row it is given up on for the run.
@@ -83,15 +87,10 @@ PER_SECOND, PER_MINUTE, PER_HOUR, PER_DAY = 1.0, 60.0, 3600.0, 86400.0
 LEARN_WINDOWS = (PER_SECOND, PER_MINUTE, PER_HOUR)  # the windows servers are known to count in
 SERVING_WINDOW = PER_MINUTE  # "still answers others" looks this far back
 
-# The jitter margin: the spread of the last LATENCY_SAMPLES answer times, plus a little; before
-# there are MIN_SAMPLES of them, DEFAULT_JITTER. A jitter strike raises a floor under it.
-LATENCY_SAMPLES = 32
-MIN_SAMPLES = 4
-DEFAULT_JITTER = 0.1
-MIN_JITTER = 0.02
-MAX_JITTER = 2.0
-JITTER_GROWTH = 1.5
-CUT = 0.75  # multiplicative decrease of a pace struck by jitter
+SKEW = 0.02  # each window is kept this much longer than the server's, plus 0.5 % of it
+MAX_SKEW = 2.0
+CUT = 0.75  # multiplicative decrease of a pace struck at its edge
+SPREAD_WINDOW = 1.0  # paces over windows this short space their starts evenly
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -260,17 +259,25 @@ class Pace:
 
     ``ceiling`` is the server's figure when we trust one (published, configured or learned from
     a strike); without one the pace is ``count``, and a climbing pace may go one above the most
-    the server has accepted (``proven``).
+    the server has accepted (``proven``). A query counts in the window from its start until
+    its answer.
     """
 
     window: float
     count: int
     ceiling: int | None = None
     climbs: bool = False
-    proven: int = 0  # the most starts in one window (margin included) the server accepted
-    probing: bool = False  # a start above ``proven`` is out and not yet answered
-    cut_at: float = -math.inf  # a jitter strike cut the pace to ``cut_to`` at this time
+    stated: bool = False  # the ceiling is published or configured, not learned
+    climbed: bool = False  # the ceiling was found by climbing to the server's first 429
+    proven: int = 0  # the most queries in one window the server has accepted
+    probing: bool = False  # a start above ``count`` (a probe) is out and not yet answered
+    cut_at: float = -math.inf  # a strike cut the pace to ``cut_to`` at this time
     cut_to: int = 0
+
+    @property
+    def by_starts(self) -> bool:
+        """Counted from the start of each query for one window (see Limiter._in_window)."""
+        return self.climbs or self.climbed
 
     @property
     def trusted(self) -> bool:
@@ -305,7 +312,8 @@ def paces(quotas: Sequence[Quota], *, trusted: bool = True, climbs: bool = False
     """Paces for ``quotas``: the server's own figures, or (``trusted`` False) our guesses,
     which may climb (``climbs``) while the server answers."""
     return [
-        Pace(q.seconds, q.count, q.count if trusted else None, climbs and not trusted)
+        Pace(q.seconds, q.count, q.count if trusted else None, climbs and not trusted,
+             stated=trusted)
         for q in quotas
     ]
 
@@ -358,10 +366,11 @@ class Limiter:
     _active: int = 0
     _queue: deque[asyncio.Future[Ticket]] = field(default_factory=deque)
     _starts: _Times = field(default_factory=_Times)
+    _ends: _Times = field(default_factory=_Times)  # when each finished query was answered
     _accepted: _Times = field(default_factory=_Times)  # starts of non-throttled answers
     _struck: _Times = field(default_factory=_Times)  # starts of throttled ones
-    _latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
-    _jitter_floor: float = 0.0
+    _skew: float = 0.0  # added to the margin by strikes at the edge of a stated pace
+    _last_start: float = -math.inf
     _paused_until: float = 0.0
     _slowed_at: float = -math.inf  # when the last slow-down happened
     _in_a_row: int = 0
@@ -385,19 +394,9 @@ class Limiter:
         """True once the server has sent a rate-limit reply this run."""
         return bool(self.strikes)
 
-    def jitter(self) -> float:
-        """How much later than our start a query may arrive, beyond the usual: the spread of
-        recent answer times (or a default before there are enough), at least the floor strikes
-        have set."""
-        if len(self._latencies) >= MIN_SAMPLES:
-            spread = max(self._latencies) - min(self._latencies) + MIN_JITTER
-        else:
-            spread = DEFAULT_JITTER
-        return min(max(spread, self._jitter_floor, MIN_JITTER), MAX_JITTER)
-
     def margin(self, window: float) -> float:
         """How much longer than the server's ``window`` ours is kept."""
-        return self.jitter() + min(0.005 * window, 2.0)
+        return SKEW + min(0.005 * window, 2.0) + self._skew
 
     def let_through(self) -> int:
         """Answers (not rate-limit replies) to queries started in the last minute."""
@@ -412,45 +411,77 @@ class Limiter:
 
     # -- admission ---------------------------------------------------------------------------
 
+    def _in_window(self, pace: Pace, now: float) -> tuple[int, int, float]:
+        """Queries counting in ``pace``'s window now: (in flight, answered in it, its span).
+
+        A query counts until its answer; on a pace still being found out (climbing, or
+        climbed) it counts from its start for one window, as the server counts it (arrival
+        lags the start by about as much for every query), with a query to spare instead.
+        """
+        span = pace.window + self.margin(pace.window)
+        if pace.by_starts:
+            return 0, self._starts.within(now - span, now), span
+        return self._active, self._ends.within(now - span, now), span
+
+    def _pace_wait(self, pace: Pace, now: float) -> float | None:
+        """Seconds until ``pace`` allows one more start; None: not before one finishes."""
+        flying, ended, span = self._in_window(pace, now)
+        times = self._starts if pace.by_starts else self._ends
+        limit = pace.limit(now, span)
+        # On a short window whose limit is being found, the starts are spread evenly: queries
+        # answered together would otherwise leave the window together and go out again as a
+        # burst, and a burst that meets the server's limit is refused several times over.
+        spread = 0.0
+        if pace.window <= SPREAD_WINDOW and not pace.stated:
+            spread = self._last_start + span / limit - now
+        excess = flying + ended - limit + 1  # answers that must age out
+        if excess <= 0:
+            return max(spread, 0.0)
+        if excess > ended:
+            return None
+        return max(times.last(ended - excess + 1) + span - now, spread)
+
     def ready_in(self) -> float:
-        """Seconds until the paces allow one more start (ignoring concurrency and probes)."""
+        """Seconds until the paces allow one more start (ignoring queries in flight)."""
         now = self.clock()
         delay = self._paused_until - now
         for pace in self.paces:
-            span = pace.window + self.margin(pace.window)
-            limit = pace.limit(now, span)
-            if len(self._starts) >= limit and self._starts.within(now - span, now) >= limit:
-                delay = max(delay, self._starts.last(limit) + span - now)
+            wait = self._pace_wait(pace, now)
+            if wait is not None:
+                delay = max(delay, wait)
         return max(delay, 0.0)
 
     def next_start_in(self) -> float | None:
         """Seconds until one more request may start (0: now); None: not before one finishes."""
         if self._active >= self.concurrency or self._probe_out():
             return None
-        return self.ready_in()
+        now = self.clock()
+        delay = self._paused_until - now
+        for pace in self.paces:
+            wait = self._pace_wait(pace, now)
+            if wait is None:
+                return None
+            delay = max(delay, wait)
+        return max(delay, 0.0)
 
     def _probe_out(self) -> bool:
-        """True when the next start would probe a climbing pace that already has a probe out."""
-        now = self.clock()
-        for pace in self.paces:
-            if pace.probing:
-                span = pace.window + self.margin(pace.window)
-                if self._starts.within(now - span, now) + 1 > max(pace.count, pace.proven):
-                    return True
-        return False
+        """True while a probe is out: nothing else starts until it is answered, so that if
+        the server objects, it objects to that one query only."""
+        return any(pace.probing for pace in self.paces)
 
     def begin(self) -> Ticket:
         """Record one start now (the caller has checked :meth:`next_start_in`)."""
         now = self.clock()
         ticket = Ticket(self, now)
         for pace in self.paces:
-            span = pace.window + self.margin(pace.window)
-            place = self._starts.within(now - span, now) + 1
+            flying, ended, _ = self._in_window(pace, now)
+            place = flying + ended + 1
             ticket.places.append((pace, place))
             if pace.climbs and place > max(pace.count, pace.proven):
                 pace.probing = True
                 ticket.probe = pace
         self._starts.add(now)
+        self._last_start = now
         self._active += 1
         self._prune(now)
         return ticket
@@ -458,12 +489,12 @@ class Limiter:
     def finish(self, ticket: Ticket, *, answered: bool) -> None:
         """Release ``ticket``'s slot; ``answered``: an answer that was not a rate limit."""
         self._active -= 1
+        # The latest the query can have reached the server: until then it counts.
+        self._ends.add(ticket.received if ticket.received is not None else self.clock())
         if ticket.probe is not None:
             ticket.probe.probing = False
         if answered and ticket.pause is None:
             self._accepted.add(ticket.started)
-            end = ticket.received if ticket.received is not None else self.clock()
-            self._latencies.append(max(end - ticket.started, 0.0))
             for pace, place in ticket.places:
                 pace.proven = max(pace.proven, place)
             if ticket.started >= self._slowed_at:
@@ -471,9 +502,10 @@ class Limiter:
 
     def _prune(self, now: float) -> None:
         # Keep what learning looks back on, and what the longest pace counts.
-        horizon = now - max((*self.learn_windows, 0.0)) - MAX_JITTER - 5.0
+        horizon = now - max((*self.learn_windows, 0.0)) - MAX_SKEW - 5.0
         keep = max((p.limit(now, p.window) for p in self.paces), default=0)
-        self._starts.forget(horizon, keep)
+        self._starts.forget(horizon)
+        self._ends.forget(horizon, keep)
         self._accepted.forget(horizon)
         self._struck.forget(horizon)
 
@@ -489,9 +521,11 @@ class Limiter:
             return max(self._paused_until - now, retry_after or 0.0, 0.0)
         self._in_a_row += 1
         self._slowed_at = now
+        where = ", ".join(f"{k}/{window_name(p.window)}" for p, k in ticket.places)
         lesson = self._explain(ticket, now)
         self.lessons.append(lesson)
-        log.debug("%s: rate-limit reply; %s", self.key, lesson)
+        log.debug("%s: rate-limit reply to a query started %.2f s ago (%s in our windows); %s",
+                  self.key, now - ticket.started, where or "unpaced", lesson)
         if self._in_a_row >= BLOCK_AFTER:
             self.blocked = (
                 f"{self.key} answered {self._in_a_row} queries in a row with a rate limit; "
@@ -510,21 +544,33 @@ class Limiter:
 
     def _explain(self, ticket: Ticket, now: float) -> str:
         """Change the one pace that explains a strike on ``ticket``; say what was concluded."""
-        if ticket.probe is not None:
-            probed = ticket.probe
-            probed.trust(probed.proven)
-            return (f"climbed past its limit: {probed.count} per "
-                    f"{window_name(probed.window)} learned")
+        for climbing in self.paces:
+            place = ticket.place(climbing)
+            if climbing.climbs and place > climbing.count:
+                # The server let one query fewer through; one fewer again is the pace, so
+                # that arrival jitter does not make it one too many now and then.
+                climbing.trust(max(place - 2, 1))
+                climbing.climbed = True
+                return (f"climbed past its limit: {climbing.count} per "
+                        f"{window_name(climbing.window)} learned")
+            if climbing.climbed and climbing.ceiling is not None and climbing.ceiling > 1 and (
+                place >= climbing.ceiling
+            ):
+                # The pace it climbed to was still one too many now and then: one less. (Not
+                # a longer window: the run is younger than one, so it would always "explain".)
+                climbing.trust(climbing.ceiling - 1)
+                return (f"at the edge of the pace it climbed to: {climbing.count} per "
+                        f"{window_name(climbing.window)} from now on")
         windows = sorted({*self.learn_windows, *(p.window for p in self.paces)})
         began = ticket.started
         for window in windows:
             pace = self._pace(window)
-            if pace is not None and pace.ceiling is not None and self._jitter_beat(
-                ticket, pace
+            if pace is not None and pace.stated and pace.ceiling is not None and (
+                ticket.place(pace) >= pace.ceiling
             ):
-                self._jitter_strike(pace, now)
-                return (f"at the edge of {pace.ceiling} per {window_name(window)}: arrival "
-                        f"jitter; margin now {self.jitter():.2f} s, pace cut to {pace.cut_to}")
+                self._cut(pace, now)
+                return (f"at the edge of its stated {pace.ceiling} per {window_name(window)}: "
+                        f"margin now {self.margin(window):.2f} s, pace cut to {pace.cut_to}")
             # Asked more in this window than the server ever accepted in one: its limit. It
             # is what the server accepted here (those still unanswered are not counted: the
             # lesson may come out low, never high).
@@ -539,44 +585,17 @@ class Limiter:
                     self.paces.append(pace)
                 pace.trust(count)
                 return f"limit of {pace.count} per {window_name(window)} learned"
-        edge = [
-            p for p in self.paces
-            if ticket.place(p) >= p.limit(ticket.started, p.window + self.margin(p.window))
-        ]
-        if edge:
-            pace = min(edge, key=lambda p: p.window)
-            self._jitter_strike(pace, now)
-            return f"at the edge of our {pace.count} per {window_name(pace.window)}: jitter"
+        if self.paces:
+            pace = min(self.paces, key=lambda p: p.window)
+            self._cut(pace, now)
+            return f"unexplained: {window_name(pace.window)} pace cut to {pace.quota(now, 1.0)}"
         self.concurrency = max(1, self.concurrency // 2)
-        for pace in self.paces:
-            pace.count = max(1, pace.limit(now, pace.window) // 2)
-            if pace.ceiling is not None:
-                pace.ceiling = pace.count
-            pace.proven = min(pace.proven, pace.count)
-        if not self.paces:
-            self.paces.append(Pace(PER_SECOND, 1))
-        return f"unexplained: halved to {self.concurrency} at once, {self.quotas}"
+        self.paces.append(Pace(PER_SECOND, 1))
+        return f"unexplained: halved to {self.concurrency} at once, 1 per second"
 
-    def _jitter_beat(self, ticket: Ticket, pace: Pace) -> bool:
-        """Could arrival jitter have put ``ticket`` over ``pace``'s published figure?
-
-        Only at the edge of a pace the server has accepted in full before, and only when the
-        start the server must have counted
-        with it (``ceiling`` starts earlier) is within the window plus twice the jitter seen:
-        on a long window, the margin's share for clock skew puts jitter out of the question.
-        """
-        assert pace.ceiling is not None
-        if ticket.place(pace) < pace.ceiling or pace.proven < pace.ceiling:
-            return False  # below the edge, or a pace the server never accepted in full
-        earlier = self._starts.before(ticket.started, pace.ceiling)
-        if earlier is None:
-            return False
-        return ticket.started - earlier - pace.window <= 2 * self.jitter() + 0.05
-
-    def _jitter_strike(self, pace: Pace, now: float) -> None:
-        """Arrival jitter beat the margin: widen it, cut the pace, let it climb back."""
-        self._jitter_floor = min(max(self.jitter() * JITTER_GROWTH, self.jitter() + 0.05),
-                                 MAX_JITTER)
+    def _cut(self, pace: Pace, now: float) -> None:
+        """Widen the margin, cut the pace to three quarters, let it climb back (AIMD)."""
+        self._skew = min(max(self._skew * 1.5, self._skew + 0.05), MAX_SKEW)
         current = pace.limit(now, pace.window + self.margin(pace.window))
         if pace.ceiling is not None:
             pace.cut_at, pace.cut_to = now, max(1, math.floor(current * CUT))
