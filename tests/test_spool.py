@@ -6,11 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from test_formats import ok_report, sample_report
 
 from domwatch.model import Report, Status
 from domwatch.report import FORMATS, RenderOptions, render, render_chunks
 from domwatch.spool import ResultSpool
-from test_formats import ok_report, sample_report
 
 
 def _spooled(report: Report, in_memory: int = 0) -> Report:

@@ -70,7 +70,7 @@ class Thresholds:
     cert_crit_days: int = 7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run may hold 100,000 of them
 class Domain:
     """One domain to watch, normalised, with its per-domain options resolved."""
 
