@@ -84,12 +84,23 @@ LIMIT_TEXT = "Your connection limit exceeded. Please slow down and try again lat
 PERIOD_KEYS = {1.0: "per_second", 60.0: "per_minute", 3600.0: "per_hour", 86400.0: "per_day"}
 WORLDS = ("classic", "arrival", "strict", "rdap2x", "dns")
 
-# The child process: the real CLI, except that the lab's loopback servers are taken for the
-# public registries they stand for (domwatch would otherwise treat a loopback address as the
-# operator's own server and not pace it at all).
+# The child process: the real CLI, reporting its own peak RSS as it exits. getrusage() of a
+# child is no good here: Linux counts in it the parent's RSS at the fork (the lab world of
+# 100,000 domains lives in this process), which made earlier figures too high. With
+# ``public``, the lab's loopback servers are taken for the public registries they stand for
+# (domwatch would otherwise treat a loopback address as the operator's own server and not
+# pace it at all).
+PEAK = "domwatch-bench-peak-rss-kb:"
 LAUNCH = (
-    "import domwatch.net.limits as limits\n"
-    "limits.is_local = lambda key: False\n"
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith('VmHWM:'):\n"
+    f"            sys.stderr.write('{PEAK} ' + line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "if PUBLIC:\n"
+    "    import domwatch.net.limits as limits\n"
+    "    limits.is_local = lambda key: False\n"
     "from domwatch.cli import main\n"
     "main()\n"
 )
@@ -580,7 +591,7 @@ class Run:
 
 def run_domwatch(config: Path, cache_dir: Path, out: Path, *, public: bool = True) -> Run:
     """``domwatch check`` as a child process; wall time and the child's own peak RSS."""
-    launch = ["-c", LAUNCH] if public else ["-m", "domwatch"]
+    launch = ["-c", f"PUBLIC = {public}\n" + LAUNCH]
     command = [sys.executable, *launch, "check", str(config), "--format", "json",
                "-o", str(out), "--cache-dir", str(cache_dir), "--no-state", "--no-progress"]
     began = time.monotonic()
@@ -592,7 +603,10 @@ def run_domwatch(config: Path, cache_dir: Path, out: Path, *, public: bool = Tru
     child.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - began
     report = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
-    return Run(seconds, usage.ru_maxrss / 1024, child.returncode, report, err)
+    told = [line.split()[-1] for line in err.splitlines() if line.startswith(PEAK)]
+    peak_kb = int(told[-1]) if told else usage.ru_maxrss  # no /proc: the inflated figure
+    err = "\n".join(line for line in err.splitlines() if not line.startswith(PEAK))
+    return Run(seconds, peak_kb / 1024, child.returncode, report, err)
 
 
 @dataclass
