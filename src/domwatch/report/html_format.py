@@ -257,7 +257,7 @@ def build_timeline(expiries: list[Expiry], today: date, rows: list[Row]) -> Time
         else:
             later += 1
     fullest = max([len(past), *(len(v) for v in weeks.values())], default=0)
-    rows_drawn = max(3, min(fullest, STACK_CAP))
+    rows_drawn = max(4, min(fullest, STACK_CAP))
     chosen = _choose_labels(
         [*past, *(e for v in weeks.values() for e in v)], lambda e: max(-1, e.days // 7)
     )
