@@ -54,7 +54,7 @@ def _given(**values: Any) -> dict[str, Any]:
 
 @cli.command()
 @click.argument("targets", nargs=-1)
-@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github")
+@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github|ics|html")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
 @click.option("--checks", help="Comma list: registration,dns,web,mail.")
 @click.option("--warn-days", type=int)
@@ -119,7 +119,7 @@ def init(path: str, force: bool) -> int:
 
 
 @cli.command()
-@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github")
+@click.option("--format", "fmt", help="table|json|csv|junit|prometheus|nagios|github|ics|html")
 def demo(fmt: str | None) -> int:
     """Check a simulated world of domains served on this machine (works offline)."""
     from domwatch.lab.demo import run_demo

@@ -30,7 +30,7 @@ from domwatch.model import CHECKS, Domain, Thresholds
 from domwatch.names import BadName, Name, known_suffix, normalise, to_ascii
 from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
 
-FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github")
+FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
 FAIL_ON = ("warning", "critical", "never")
 NOTIFY_MIN = ("warning", "critical")
 DEFAULT_FILE = "domwatch.toml"

@@ -159,6 +159,7 @@ class CheckResult:
     registration: Registration | None = None
     data: dict[str, Any] | None = None  # the check's JSON section (dns, mail, web)
     cert_days_left: int | None = None  # earliest certificate expiry seen (web)
+    cert_expires: datetime | None = None  # that certificate's notAfter (UTC), for dated reports
 
 
 @dataclass
@@ -170,6 +171,7 @@ class DomainResult:
     registration: Registration | None = None
     sections: dict[str, Any] = field(default_factory=dict)
     cert_days_left: int | None = None
+    cert_expires: datetime | None = None  # the notAfter behind cert_days_left
     checks_run: tuple[str, ...] = ()
 
     @property
@@ -194,6 +196,10 @@ class DomainResult:
             self.cert_days_left is None or result.cert_days_left < self.cert_days_left
         ):
             self.cert_days_left = result.cert_days_left
+        if result.cert_expires is not None and (
+            self.cert_expires is None or result.cert_expires < self.cert_expires
+        ):
+            self.cert_expires = result.cert_expires
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         """The spec's per-domain object."""

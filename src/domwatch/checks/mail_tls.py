@@ -12,6 +12,7 @@ import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from domwatch.checks import Context
@@ -61,18 +62,20 @@ async def check_mail_tls(
     judged = await asyncio.gather(*(_probe_host(h, domain, ctx, port) for h in hosts))
     result = CheckResult()
     findings: list[Finding] = []
-    for _section, host_findings, days in judged:
+    for _section, host_findings, days, expires in judged:
         findings.extend(host_findings)
         if days is not None and (result.cert_days_left is None or days < result.cert_days_left):
             result.cert_days_left = days
+        if expires is not None and (result.cert_expires is None or expires < result.cert_expires):
+            result.cert_expires = expires
     result.findings = tls.merge(findings)
-    result.data = {"hosts": [section for section, _, _ in judged]}
+    result.data = {"hosts": [section for section, _, _, _ in judged]}
     return result
 
 
 async def _probe_host(
     host: str, domain: Domain, ctx: Context, port: int
-) -> tuple[dict[str, Any], list[Finding], int | None]:
+) -> tuple[dict[str, Any], list[Finding], int | None, datetime | None]:
     section: dict[str, Any] = {"host": host, "addresses": []}
     findings: list[Finding] = []
     addresses, failed = await ctx.resolver.addresses(host)
@@ -120,7 +123,7 @@ async def _probe_host(
         label="STARTTLS certificate",
     )
     findings.extend(judged)
-    return section, findings, days
+    return section, findings, days, tls.earliest_expiry(p.info for p in probes)
 
 
 async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:

@@ -372,6 +372,11 @@ def judge_endpoints(
     return findings, days
 
 
+def earliest_expiry(infos: Iterable[TlsInfo | None]) -> datetime | None:
+    """The first ``notAfter`` over every chain given (None when there is none)."""
+    return min((i.earliest.not_after for i in infos if i is not None), default=None)
+
+
 def judge(
     info: TlsInfo,
     *,

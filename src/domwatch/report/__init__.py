@@ -10,7 +10,7 @@ from pathlib import Path
 
 from domwatch.model import Report
 
-FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github")
+FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
 
 
 @dataclass(frozen=True)
