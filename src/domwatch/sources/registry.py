@@ -121,4 +121,9 @@ def _most_telling(results: list[Lookup]) -> Lookup:
     if not conclusive:
         reasons = "; ".join(r.reason for r in results if r.reason)
         return Lookup("failed", reason=reasons or "no registration source for this TLD")
-    return min(conclusive, key=lambda r: rank.get(r.outcome, 9))
+    best = min(conclusive, key=lambda r: rank.get(r.outcome, 9))
+    if best.outcome == "failed":
+        # Every source failed: say why each did (a guessed RDAP server's 404, then WHOIS's).
+        why = [r.reason for r in conclusive if r.reason]
+        best.reason = "; ".join(dict.fromkeys(why)) or best.reason
+    return best
