@@ -19,7 +19,7 @@ import pytest
 from domwatch.config import Endpoint, Settings
 from domwatch.lab import Lab, WhoisServer
 from domwatch.lab.ca import LabCA
-from domwatch.lab.rdap_server import RdapDomain, RdapServer
+from domwatch.lab.rdap_server import RdapServer
 from domwatch.net.http import HttpClient
 from domwatch.sources.base import Lookup
 from domwatch.sources.rdap import RdapSource
@@ -241,6 +241,24 @@ def test_an_rdap_answer_without_evidence_is_not_a_registration(
     # ...so WHOIS is asked, and its date is the one reported (not 2030 from the wrong name)
     found = _registry_lookup(settings, iana, "held.io")
     assert found.registration is not None and found.registration.expires == EXPIRES
+
+
+def test_an_rdap_registration_without_a_date_asks_whois_for_one(
+    guessed: tuple[Settings, RdapServer, WhoisServer],
+) -> None:
+    settings, rdap, _ = guessed
+    rdap.add("held.io", expires=None)  # registered, no expiration event
+    rdap.add("quiet.io", expires=None, registrar="Quiet Registrar")
+    iana = Bootstrap(publication="lab", services={"io": (rdap.url,)})
+    # WHOIS has the date: it is the one reported
+    held = _registry_lookup(settings, iana, "held.io")
+    assert held.registration is not None and held.registration.expires == EXPIRES
+    # WHOIS cannot answer: the RDAP registration stands, with the expiry unpublished
+    quiet = _registry_lookup(settings, iana, "quiet.io")
+    assert quiet.outcome == "registered" and quiet.registration is not None
+    assert quiet.registration.source == "rdap" and quiet.registration.expires is None
+    assert quiet.registration.expiry_published is False
+    assert quiet.registration.registrar == "Quiet Registrar"
 
 
 # --- throttles of registries that publish no expiry ---------------------------------------------

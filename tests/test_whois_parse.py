@@ -302,6 +302,9 @@ RATE_LIMITED = [
     ("hk-ratelimit.txt", "dimsum-example.com.hk"),  # HKIRC: "...10-second time before..."
     ("nz-ratelimit.txt", "kiwi-fruit-stand.co.nz"),  # DNC: "query_status: 440 Request Denied"
     ("ml-unavailable.txt", "mango-exemple.ml"),  # "can temporarily not be answered"
+    # short refusals: nothing about the domain in them, so retried and reported as such
+    ("ch-blocked.txt", "kaese-beispiel.ch"),  # SWITCH: "...client are not permitted"
+    ("cx-refused.txt", "island-example.cx"),  # CoCCA: "Server can't process your request."
 ]
 
 
@@ -581,6 +584,7 @@ def test_nameservers_lower_case_without_dots_or_addresses(sample: str) -> None:
         ("20271218000000", "ua", "2027-12-18T00:00:00"),  # Hostmaster.ua "OK-UNTIL"
         ("Sat Mar 28 23:59:00 2027", "kg", "2027-03-28T23:59:00"),  # ctime without a zone
         ("13-MAY-2027", "my", "2027-05-13T00:00:00"),
+        ("7th April, 2027", "ug", "2027-04-07T00:00:00"),
         ("12/18/2019", "tk", "2019-12-18T00:00:00"),
         ("2027-10-31 (YYYY-MM-DD)", "tw", "2027-10-31T00:00:00"),  # TWNIC's format hint
         ("2027-11-20 14:48:02 CLST", "cl", "2027-11-20T17:48:02"),
@@ -765,6 +769,17 @@ def test_an_unreadable_date_under_an_expiry_label_is_unparsed_not_unpublished() 
     text = "Domain Name: a.gg\nRegistrar: Example\nExpiry: 31/31/2027\n"
     parsed = parse_whois("a.gg", text)
     assert parsed.outcome == "unparsed" and "31/31/2027" in parsed.reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Domain is available.\n",  # co.ca
+        "Domain Name: nope.wed\nDomain Status: Prohibited String - Object Cannot Be Registered\n",
+    ],
+)
+def test_more_not_found_wordings(text: str) -> None:
+    assert parse_whois(f"nope.{'wed' if 'wed' in text else 'co.ca'}", text).outcome == "not_found"
 
 
 def test_status_until_date_is_the_expiry() -> None:

@@ -373,6 +373,7 @@ class RdapSource:
             theirs = registrar.registrar_expires or registrar.expires
         theirs = theirs or registry.registrar_expires
         published = True
+        undated = False
         if expires is None:
             if not publishes_expiry(tld):
                 published = False
@@ -380,12 +381,12 @@ class RdapSource:
                 # The registry gave none this time; the registrar's date is the best there is.
                 expires, theirs = theirs, None
             else:
-                result.outcome = "unparsed"
-                result.reason = f"{url}: no expiration event in the registry's answer"
-                return True
+                # Registered, and no date: WHOIS is asked for one; if it has none either, this
+                # answer stands as "registered, expiry unpublished" (see the registry source).
+                published, undated = False, True
         nameservers = registry.nameservers or (registrar.nameservers if registrar else ())
-        result.outcome = "registered"
-        result.reason = ""
+        result.outcome = "unparsed" if undated else "registered"
+        result.reason = f"{url}: no expiration event in the registry's answer" if undated else ""
         result.registration = Registration(
             source="rdap",
             server=base,

@@ -474,7 +474,7 @@ _DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # 01-Mar-2027, "Monday 1st March 2027" (JANET), "30th April 2027" (.gg)
         (
             "dby",
-            r"(?:[a-z]{3,9},?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[- ](?P<b>[a-z]{3,9})\.?[- ]"
+            r"(?:[a-z]{3,9},?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[- ](?P<b>[a-z]{3,9})\.?,?[- ]"
             r"(?P<y>\d{4}|\d{2})",
         ),
         # "March 1 2027", "Mar 1, 2027", "Tue Mar 1 2027"

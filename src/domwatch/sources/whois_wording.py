@@ -88,12 +88,15 @@ _THROTTLE_VALUE_RE = re.compile(
     r"|quota\s+exceeded|limit\s+exceeded)\b"
 )
 
-# A short answer that is a refusal for now: "WHOIS lookup for x.ga can temporarily not be
-# answered. Please try again."
+# A short answer that is a refusal: "WHOIS lookup for x.ga can temporarily not be answered.
+# Please try again.", SWITCH's "Requests of this client are not permitted", CoCCA's "Server
+# can't process your request.", "% Error: service unavailable". Nothing about the domain can be
+# read from one; like a throttle it is retried and then reported as such, never as an answer.
 _THROTTLE_ANYWHERE_RE = re.compile(
     r"\b(?:try\s+again|temporarily|too\s+many|exceeded|slow\s+down|please\s+wait"
     r"|before\s+(?:starting|sending|making)\s+another|rate\s+limit|limit\s+(?:reached|exceeded)"
-    r"|request\s+denied)\b"
+    r"|request\s+denied|access\s+denied|not\s+permitted|can'?t\s+process|cannot\s+process"
+    r"|(?:service|server)\s+(?:is\s+)?(?:temporarily\s+)?(?:unavailable|busy))\b"
 )
 
 
@@ -159,6 +162,7 @@ NOT_FOUND_RE = re.compile(
       | domain\ name\ not\ known\b
       | (?:the\ )?domain\ has\ not\ been\ registered\b
       | (?:domain\ )?{_NAME}\ is\ available\b   # CIRA co.ca, .tm, Uniregistry
+      | domain\ is\ available\b                 # co.ca
       | not\ available\ for\ (?:second\ level\ )?registration  # Verisign .name, reserved
       | reserved\ (?:by|name)\b                  # QDR "Reserved by QDR"
       | (?:second\ level\ )?domain\ name\ is\ reserved\b
@@ -176,6 +180,7 @@ NOT_FOUND_RE = re.compile(
 _NOT_FOUND_VALUE_RE = re.compile(
     r"(?:\d{3}\s+)?(?:free|available|not\s+registered|no\s+object\s+found|not\s+found"
     r"|no\s+match|unregistered|does\s+not\s+exist|not\s+exist)[.!]?(?:\s*\(.{0,300}\))?\s*"
+    r"|prohibited\s+string\b.{0,200}"  # CoCCA: "Prohibited String - Object Cannot Be Registered"
 )
 
 # Negative words of a "not found" answer, anywhere in a line: used only in the shape of one.
