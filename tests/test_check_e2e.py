@@ -24,7 +24,10 @@ SITES = [
     Site("redeem.com", statuses=("redemptionPeriod",)),
     Site("dying.com", statuses=("pendingDelete", "redemptionPeriod")),
     Site("nodate.de", expires_in=None),
-    Site("unparsed.lab", whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\n"),
+    Site(
+        "unparsed.lab",
+        whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\nExpiry: spring 2027\r\n",
+    ),
     Site("busy.lab", whois_text=RATE_LIMITED),
     Site("nx.com", dns="nxdomain"),
     Site("sf.com", dns="servfail"),

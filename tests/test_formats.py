@@ -610,7 +610,10 @@ def test_cli_formats_agree_with_json(tmp_path: Path) -> None:
         Site("month.com", expires_in=20),
         Site("nodate.de", expires_in=None),
         Site("nomx.com", mx=[]),
-        Site("unparsed.lab", whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\n"),
+        Site(
+        "unparsed.lab",
+        whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\nExpiry: spring 2027\r\n",
+    ),
     ]
     outputs: dict[str, str] = {}
     with Lab() as lab:

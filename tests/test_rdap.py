@@ -335,13 +335,19 @@ def test_bootstrap_refresh_failure_keeps_the_bundled_copy(tmp_path: Path) -> Non
     assert boot.base_urls("com") == ["https://rdap.verisign.com/com/v1/"]
 
 
-def test_cache_off_means_the_bundled_copy(tmp_path: Path) -> None:
+def test_cache_off_falls_back_to_the_bundled_copy_when_the_fetch_fails(tmp_path: Path) -> None:
     settings = Settings(rdap_bootstrap="https://127.0.0.1:9/dns.json", cache=False)
     assert _load(settings).origin == "bundled"
 
 
 def test_operator_servers_override_the_bootstrap(tmp_path: Path) -> None:
-    settings = Settings(cache=False, rdap_servers={"com": "https://rdap.intranet.example"})
+    source = tmp_path / "dns.json"
+    source.write_bytes(bootstrap_document({"com": "https://rdap.example/"}, "2031-01-01T00:00:00Z"))
+    settings = Settings(
+        cache=False,
+        rdap_bootstrap=str(source),
+        rdap_servers={"com": "https://rdap.intranet.example"},
+    )
     assert _load(settings).base_urls("com")[0] == "https://rdap.intranet.example/"
 
 
@@ -522,9 +528,18 @@ def test_thin_registry_follows_the_registrar_link(
     assert result.trail[-1].note == "HTTP 404"
 
 
-def test_redirects_are_followed_and_bounded(registry: RdapServer, settings: Settings) -> None:
-    registry.add("moved.test", redirect=registry.url + "domain/home.test")
-    registry.add("home.test", registrar="Moved Registrar")
+@pytest.fixture
+def new_home(lab: Lab, ca: LabCA) -> RdapServer:
+    """The registry's new RDAP service, where the old one redirects (same names, new path)."""
+    context = ca.server_context("127.0.0.1", "localhost")
+    return lab.add(RdapServer(ssl_context=context, prefix="/v2/"))
+
+
+def test_redirects_are_followed_and_bounded(
+    registry: RdapServer, new_home: RdapServer, settings: Settings
+) -> None:
+    registry.add("moved.test", redirect=new_home.url + "domain/moved.test")
+    new_home.add("moved.test", registrar="Moved Registrar")
     result, _ = _lookup(settings, _bootstrap(registry), "moved.test")
     assert result.outcome == "registered", result.reason
     assert result.registration is not None
@@ -542,11 +557,11 @@ async def _lab_is_public(host: str) -> bool:
 
 
 def test_public_server_cannot_redirect_into_private_space(
-    registry: RdapServer, settings: Settings
+    registry: RdapServer, new_home: RdapServer, settings: Settings
 ) -> None:
-    inside = registry.url.replace("127.0.0.1", "localhost") + "domain/home.test"
+    inside = new_home.url.replace("127.0.0.1", "localhost") + "domain/evil.test"
     registry.add("evil.test", redirect=inside)
-    registry.add("home.test")
+    new_home.add("evil.test")
     result, _ = _lookup(settings, _bootstrap(registry), "evil.test", address_check=_lab_is_public)
     assert result.outcome == "failed"
     assert "private address" in result.reason
@@ -602,6 +617,41 @@ def test_bootstrap_refresh_from_the_lab(registry: RdapServer, settings: Settings
     boot = _load(cached, now=time.time() + 86400 + 5)
     assert len(registry.requests) == 2
     assert boot.base_urls("test") == [registry.url]
+
+
+def test_no_cache_fetches_the_bootstrap_for_the_run_and_keeps_it_in_memory(
+    registry: RdapServer, settings: Settings, tmp_path: Path
+) -> None:
+    # --no-cache means fresh answers: a fresh bootstrap too, not the months-old bundled copy
+    registry.serve_bootstrap({"test": registry.url}, "2020-01-01T00:00:00Z")
+    fresh = replace(settings, rdap_bootstrap=registry.bootstrap_url, cache_dir=tmp_path / "c")
+    assert not fresh.cache
+    boot = _load(fresh)
+    assert boot.origin == registry.bootstrap_url and boot.base_urls("test") == [registry.url]
+    assert len(registry.requests) == 1
+    assert not (tmp_path / "c").exists()  # kept in memory only
+    _load(fresh)
+    assert len(registry.requests) == 2  # every run without the cache asks again
+
+
+def test_bootstrap_is_loaded_at_the_first_lookup_not_before(
+    registry: RdapServer, settings: Settings
+) -> None:
+    registry.serve_bootstrap({"test": registry.url})
+    registry.add("first.test")
+    registry.add("second.test")
+    lazy = replace(settings, rdap_bootstrap=registry.bootstrap_url)
+
+    async def go() -> list[str]:
+        async with HttpClient.from_settings(lazy) as http:
+            source = RdapSource(lazy, None, http)
+            assert registry.requests == []  # a run without registration lookups asks nothing
+            found = await asyncio.gather(source.lookup("first.test"), source.lookup("second.test"))
+            return [r.outcome for r in found]
+
+    assert asyncio.run(go()) == ["registered", "registered"]
+    paths = [r.path for r in registry.requests]
+    assert paths.count("/dns.json") == 1  # once, however many lookups wait for it
 
 
 def test_bootstrap_refresh_failure_over_https_uses_bundled(

@@ -79,7 +79,8 @@ class Settings:
     verbose: bool = False
     mail_tls: bool = False
     whois_iana: Endpoint = Endpoint("whois.iana.org")
-    whois_servers: dict[str, Endpoint] = field(default_factory=dict)  # TLD -> server
+    # TLD, or a zone with its own registry (co.za, gb.com) -> server
+    whois_servers: dict[str, Endpoint] = field(default_factory=dict)
     rdap_bootstrap: str | None = None  # https URL, or an absolute file path
     rdap_servers: dict[str, str] = field(default_factory=dict)  # TLD -> base URL, ends in "/"
     # Per-server politeness overrides, keyed like the limiters ("host:43", "https://host").
@@ -657,6 +658,14 @@ def _tld_key(key: str) -> str:
     return tld
 
 
+def _zone_key(key: str) -> str:
+    """A TLD, or a zone run by its own registry (``co.za``, ``gb.com``): WHOIS server keys."""
+    try:
+        return to_ascii(key.lstrip("."))
+    except BadName as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _read_thresholds_and_checks(f: _File, path: KeyPath, table: Mapping[str, object]) -> _Layer:
     """The keys shared by ``[settings]`` and ``[[domain]]``."""
     layer: _Layer = {}
@@ -733,7 +742,7 @@ def _read_settings(f: _File, raw: object) -> _Layer:
             endpoints_by_tld: dict[str, Endpoint] = {}
             for tld, server in servers_table.items():
                 text = f.typed((*where, tld), server, str, "a HOST[:PORT] string")
-                key = f.check((*where, tld), _tld_key, tld)
+                key = f.check((*where, tld), _zone_key, tld)
                 endpoints_by_tld[key] = f.check((*where, tld), parse_endpoint, text)
             put("whois_servers", endpoints_by_tld, *where)
         if "limits" in whois:

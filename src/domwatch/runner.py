@@ -26,7 +26,6 @@ from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
 from domwatch.sources.rdap import RdapSource
-from domwatch.sources.rdap_bootstrap import load_bootstrap
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 
@@ -107,9 +106,8 @@ async def open_context(
     cache = open_cache(settings) if use_cache else None
     try:
         async with HttpClient.from_settings(settings) as client:
-            bootstrap = await load_bootstrap(settings, client)
             sources: tuple[Source, ...] = (
-                RdapSource(settings, bootstrap, client, limits=limits),
+                RdapSource(settings, None, client, limits=limits),  # bootstrap when first needed
                 WhoisSource(settings, limits=limits, referral_cache=cache),
             )
             registry = RegistrationSource(

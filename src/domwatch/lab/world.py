@@ -183,6 +183,10 @@ class World:
                 )
         context = self.ca.server_context("127.0.0.1")
         self.rdap = lab.add(RdapServer(ssl_context=context, domains=domains))
+        # The world's own IANA bootstrap: a run without the cache fetches one, and must not
+        # fetch IANA's. An empty file is refused, so a world without RDAP names .test (RFC 2606).
+        served = self.rdap_tlds or ["test"]
+        self.rdap.serve_bootstrap({tld: self.rdap.url for tld in served})
 
     def _web_server(self, site: Site) -> HttpsServer:
         day = timedelta(days=1)
@@ -269,6 +273,7 @@ class World:
             f'iana = "{self.iana.address}"\n'
             f"servers = {{ {servers} }}\n\n"
             "[settings.rdap]\n"
+            f'bootstrap = "{self.rdap.bootstrap_url}"\n'
             f"servers = {{ {rdap} }}\n\n"
             "[settings.tls]\n"
             f'ca_bundle = "{ca_file.name}"\n\n'

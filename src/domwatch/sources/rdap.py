@@ -4,6 +4,11 @@ The registry's ``expiration`` event is *the* expiry. A thin registry (Verisign's
 links to the registrar's own RDAP record with ``rel: related``; that is followed for the
 registrar's view, whose date is shown beside the registry's only when it differs, and whose
 failures (a 404 included) never undo the registry's answer.
+
+Both claims need evidence. "Not registered" is a 404 from the registry's server as IANA's
+bootstrap (or the operator) names it; a 404 from a server the bundled overlay only guesses is
+handed on, as a failure, to be confirmed over WHOIS. "Registered" is a domain object that names
+the domain and carries registration data (events, a registrar, name servers or statuses).
 """
 
 from __future__ import annotations
@@ -19,13 +24,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
+
 from domwatch.config import Settings
 from domwatch.model import Registration
 from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
 from domwatch.net.limits import Budget, Limits, RateLimited, Ticket, rdap_key
 from domwatch.sources.base import Exchange, Lookup
-from domwatch.sources.rdap_bootstrap import Bootstrap
+from domwatch.sources.rdap_bootstrap import Bootstrap, load_bootstrap
 from domwatch.sources.unpublished import publishes_expiry
+from domwatch.sources.whois_servers import second_level_zone
 
 ACCEPT = "application/rdap+json, application/json;q=0.9"  # rdap.nic.fr once refused rdap+json alone
 TRAIL_BODY = 64 * 1024  # what ``domwatch lookup`` shows of each answer
@@ -257,21 +265,37 @@ class RdapSource:
     def __init__(
         self,
         settings: Settings,
-        bootstrap: Bootstrap,
+        bootstrap: Bootstrap | None,
         client: HttpClient,
         *,
         limits: Limits | None = None,
     ) -> None:
+        """``bootstrap`` None: load it (:func:`load_bootstrap`) at the first lookup, so that a
+        run without registration checks never fetches IANA's file."""
         self.settings = settings
-        self.bootstrap = bootstrap
+        self._bootstrap = bootstrap
         self.client = client
         self.limits = limits
+        self._loading: asyncio.Task[Bootstrap] | None = None
+
+    async def bootstrap(self) -> Bootstrap:
+        """The run's bootstrap, loaded once however many lookups ask at the same time."""
+        if self._bootstrap is None:
+            if self._loading is None:
+                self._loading = asyncio.ensure_future(load_bootstrap(self.settings, self.client))
+            self._bootstrap = await asyncio.shield(self._loading)
+        return self._bootstrap
 
     async def lookup(self, domain: str) -> Lookup:
         """The registration of ``domain`` (A-label registrable name) as RDAP tells it."""
         domain = domain.lower().rstrip(".")
         tld = domain.rsplit(".", 1)[-1]
-        bases = self.bootstrap.base_urls(tld)
+        zone = second_level_zone(domain)
+        if zone is not None:
+            # The TLD's RDAP server holds gb.com, not hotel.gb.com: its 404 would be wrong.
+            return Lookup("unsupported", reason=f"no RDAP server known for the {zone} registry")
+        bootstrap = await self.bootstrap()
+        bases = bootstrap.base_urls(tld)
         if not bases:
             return Lookup("unsupported", reason=f"no RDAP server known for .{tld}")
         result = Lookup("failed")
@@ -305,14 +329,26 @@ class RdapSource:
         status = response.status
         if status == 200 and doc is not None and isinstance(doc.get("errorCode"), int):
             status = doc["errorCode"]  # some servers wrap an error in a 200
-        if status == 404:
+        if status == 404 and (await self.bootstrap()).authoritative(tld, base):
             result.outcome, result.reason = "not_found", f"{response.url}: registry says 404"
             return True
+        if status == 404:
+            # A guessed server may not hold this TLD at all: its 404 proves nothing alone.
+            result.outcome = "failed"
+            result.reason = (
+                f"{response.url}: 404 from a server IANA's bootstrap does not name for .{tld}"
+                " (not believed without the registry's WHOIS)"
+            )
+            return False
         if status != 200:
             result.outcome, result.reason = "failed", f"{response.url}: HTTP {status}"
             return False
         if doc is None:
             result.outcome, result.reason = "failed", f"{response.url}: {problem}"
+            return False
+        missing = _no_evidence(doc, domain)
+        if missing:
+            result.outcome, result.reason = "unparsed", f"{response.url}: {missing}"
             return False
         registry = parse_domain(doc)
         registrar: RdapDomain | None = None
@@ -337,6 +373,7 @@ class RdapSource:
             theirs = registrar.registrar_expires or registrar.expires
         theirs = theirs or registry.registrar_expires
         published = True
+        undated = False
         if expires is None:
             if not publishes_expiry(tld):
                 published = False
@@ -344,12 +381,12 @@ class RdapSource:
                 # The registry gave none this time; the registrar's date is the best there is.
                 expires, theirs = theirs, None
             else:
-                result.outcome = "unparsed"
-                result.reason = f"{url}: no expiration event in the registry's answer"
-                return True
+                # Registered, and no date: WHOIS is asked for one; if it has none either, this
+                # answer stands as "registered, expiry unpublished" (see the registry source).
+                published, undated = False, True
         nameservers = registry.nameservers or (registrar.nameservers if registrar else ())
-        result.outcome = "registered"
-        result.reason = ""
+        result.outcome = "unparsed" if undated else "registered"
+        result.reason = f"{url}: no expiration event in the registry's answer" if undated else ""
         result.registration = Registration(
             source="rdap",
             server=base,
@@ -456,6 +493,38 @@ class RdapSource:
             if len(hop.body) > TRAIL_BODY:
                 note += f" (answer cut to {TRAIL_BODY} of {len(hop.body)} bytes)"
             result.trail.append(Exchange(hop.url, domain, text, note))
+
+
+def _no_evidence(doc: dict[str, Any], domain: str) -> str:
+    """Why ``doc`` is not evidence that ``domain`` is registered; "" when it is.
+
+    A 200 answer must be the domain object for this name (``objectClassName`` "domain", its
+    ``ldhName`` or ``unicodeName`` when given) with some registration data in it: an event, a
+    registrar or other entity, name servers or a status. A search result, a help page or an
+    empty object is not.
+    """
+    kind = doc.get("objectClassName")
+    if isinstance(kind, str) and kind.strip().lower() != "domain":
+        return f"the answer is a {kind[:40]!r} object, not a domain"
+    names = [doc.get(key) for key in ("ldhName", "unicodeName")]
+    given = [n.strip().rstrip(".").lower() for n in names if isinstance(n, str) and n.strip()]
+    if given and not any(_same_name(n, domain) for n in given):
+        return f"the answer is about {given[0][:80]!r}, not {domain}"
+    if kind is None and not given:
+        return "the answer is not a domain object"
+    data = ("events", "entities", "nameservers", "status")
+    if not any(isinstance(doc.get(key), list) and doc.get(key) for key in data):
+        return "the domain object carries no registration data"
+    return ""
+
+
+def _same_name(given: str, domain: str) -> bool:
+    if given == domain:
+        return True
+    try:
+        return idna.encode(given, uts46=True).decode("ascii") == domain
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
 
 
 def _json_object(response: HttpResponse) -> tuple[dict[str, Any] | None, str]:

@@ -1,9 +1,14 @@
 """Which RDAP server answers for a TLD: IANA's bootstrap file (RFC 9224) plus what it lacks.
 
 Three layers, asked in order: the operator's ``[settings.rdap] servers``, IANA's file (the copy
-bundled in the package, or a newer one refreshed into the cache at most once a day), and the
-bundled overlay of ccTLD registries that run RDAP without being listed by IANA (.de, .ch,
-.io, ...). A refresh that fails never costs the run: the best copy at hand is used.
+bundled in the package, or a newer one refreshed into the cache at most once a day, or fetched
+for this run alone with the cache off), and the bundled overlay of ccTLD registries that run
+RDAP without being listed by IANA (.de, .ch, .io, ...). A refresh that fails never costs the
+run: the best copy at hand is used.
+
+The overlay is a guess that can go stale (a registry moves, or its RDAP host serves other TLDs
+and not this one), so only the first two layers are authoritative: a 404 from an overlay server
+is not taken as "not registered" on its own word (see :meth:`Bootstrap.authoritative`).
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ class Bootstrap:
                 if url not in out:
                     out.append(url)
         return out
+
+    def authoritative(self, tld: str, base: str) -> bool:
+        """Whether ``base`` is the operator's or IANA's server for ``tld`` (not a guess)."""
+        key = tld.lower().rstrip(".")
+        wanted = _with_slash(base)
+        return any(wanted in layer.get(key, ()) for layer in (self.overrides, self.services))
 
     def with_overrides(self, servers: Mapping[str, str]) -> Bootstrap:
         """A copy with the operator's per-TLD base URLs in front."""
@@ -138,10 +149,11 @@ async def load_bootstrap(
     """The bootstrap for this run, refreshed into the cache when the cached copy is a day old.
 
     ``settings.rdap_bootstrap`` (default: IANA's URL) is a URL or a file path. With the cache
-    off no URL is fetched (the bundled copy is used) but a local file is still read. For IANA's
-    file the newer (by its ``publication`` stamp) of the bundled and the cached copy wins, so
-    that a package upgrade is not shadowed by an old cache; a file the operator named wins
-    whatever its date.
+    off the answers are to be fresh, the bootstrap too: it is fetched for this run and kept in
+    memory only, the bundled copy standing in when that fails. For IANA's file the newer (by
+    its ``publication`` stamp) of the bundled and the fetched or cached copy wins, so that a
+    package upgrade is not shadowed by an old cache; a file the operator named wins whatever
+    its date.
     """
     bundled = load_bundled()
     explicit = settings.rdap_bootstrap is not None
@@ -151,7 +163,7 @@ async def load_bootstrap(
         cache_dir = settings.cache_dir or Path(platformdirs.user_cache_dir("domwatch"))
         when = time.time() if now is None else now
         loaded = await _cached_or_refreshed(source, cache_dir / CACHE_NAME, client, when)
-    elif explicit and not _is_url(source):
+    else:
         try:
             loaded = _from_raw(await _fetch(source, client), origin=source)
         except (OSError, HttpError, BootstrapError) as exc:

@@ -17,7 +17,7 @@ from domwatch.model import Registration
 from domwatch.net.limits import Budget, Limits, RateLimited, whois_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
-from domwatch.sources.whois_servers import builtin_server, query_for
+from domwatch.sources.whois_servers import builtin_server, parent_zones, query_for
 
 if TYPE_CHECKING:
     from domwatch.cache import ReferralStore
@@ -112,6 +112,25 @@ class WhoisSource:
             self._referrals[tld] = task
         return await asyncio.shield(task)
 
+    def zone_server(self, domain: str) -> Endpoint | None:
+        """The server of the zone ``domain`` is registered in, when that is not just its TLD.
+
+        The operator's settings come first, the nearest zone first: a per-TLD setting applies
+        to every name under the TLD, names under second-level registries included (a key
+        such as ``"gb.com"`` sends those elsewhere). Then the built-in table of registries
+        that run a zone below a TLD (co.za, gb.com, eu.org), which IANA cannot name.
+        """
+        zones = parent_zones(domain)
+        for zone in zones:
+            override = self.settings.whois_servers.get(zone)
+            if override is not None:
+                return override
+        for zone in zones[:-1]:
+            host = builtin_server(zone)
+            if host is not None:
+                return Endpoint(host)
+        return None
+
     async def _ask_iana(self, tld: str) -> Endpoint | None:
         iana = self.settings.whois_iana
         known = self.referral_cache.referral(tld) if self.referral_cache is not None else None
@@ -168,13 +187,11 @@ class WhoisSource:
         """Registration of ``domain`` (A-label registrable name) as WHOIS tells it."""
         tld = domain.rsplit(".", 1)[-1]
         trail: list[Exchange] = []
-        # A registry with a server per second-level zone (co.za, org.za) is found by the
-        # domain's public suffix; everything else by its TLD.
-        suffix = domain.split(".", 1)[-1]
-        host = builtin_server(suffix) if suffix != tld else None
-        server = Endpoint(host) if host is not None else await self.server_for(tld)
-        if tld in self.iana_trail:
-            trail.append(self.iana_trail[tld])
+        server = self.zone_server(domain)
+        if server is None:
+            server = await self.server_for(tld)
+            if tld in self.iana_trail:
+                trail.append(self.iana_trail[tld])
         if server is None:
             return Lookup("unsupported", reason=f"no WHOIS server known for .{tld}", trail=trail)
         parsed, retried, throttled = await self._query_parsed(server, domain, trail)
