@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from domwatch.state import State
 
 Fail = Callable[[str], NoReturn]
+LOCK_SLACK = 5.0  # seconds beyond the timeout to wait for another run's hold on the state
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -49,12 +51,20 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
     settings = config.settings
     _setup_logging(settings.verbose)
     report = asyncio.run(_run_with_progress(config))
-    state = _load_state(settings) if settings.state else None
+    with contextlib.ExitStack() as held:
+        return _conclude(report, settings, held, fail=fail)
+
+
+def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
+              fail: Fail) -> int:
+    """State, notifications, report: under the state lock from reading the state to saving it."""
+    state = _load_state(settings, held) if settings.state else None
     if state is not None:
         from domwatch.state import apply
 
         apply(state[0], report)
-    _notify(report, settings, state[0] if state is not None else None)
+    if state is None or state[2]:
+        _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
@@ -69,7 +79,7 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
         if text:
             sys.stdout.write(text)
             sys.stdout.flush()
-    if state is not None:
+    if state is not None and state[2]:
         # After the report is out: a state file that cannot be written costs no report.
         try:
             state[0].save(state[1])
@@ -94,11 +104,25 @@ def _notify(report: Report, settings: Settings, state: State | None) -> None:
         report.notifications = outcomes_json(outcomes)
 
 
-def _load_state(settings: Settings) -> tuple[State, Path]:
-    from domwatch.state import State, default_path
+def _load_state(settings: Settings, held: contextlib.ExitStack) -> tuple[State, Path, bool]:
+    """The state, its path, and whether this run holds its lock (may notify and save)."""
+    from domwatch.state import State, StateBusy, StateLock, default_path
 
     path = settings.state_path or default_path()
-    return State.load(path), path
+    # The other run holds the lock for its notifications (each bounded by the timeout) and
+    # for writing its report and state: wait that long, then go on without them.
+    lock = StateLock(path, wait=settings.timeout + LOCK_SLACK)
+    try:
+        held.enter_context(lock)
+    except StateBusy:
+        logging.getLogger("domwatch").warning(
+            "another domwatch run is using the state file %s: this run reports the changes it "
+            "sees but sends no notifications and does not update the state", path
+        )
+        return State.load(path, set_aside=False), path, False
+    except OSError as exc:  # no lock file possible (a read-only directory): as before, unlocked
+        logging.getLogger("domwatch").debug("state lock %s: %s", lock.path, exc)
+    return State.load(path), path, True
 
 
 async def _run_with_progress(config: Config) -> Report:

@@ -5,6 +5,7 @@ Imports of the heavy modules happen inside the commands so ``domwatch --version`
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -13,8 +14,10 @@ from typing import Any, NoReturn
 import click
 
 from domwatch import __version__
+from domwatch.redaction import redact_urls
 
 EXIT_USAGE = 64
+EXIT_SOFTWARE = 70  # sysexits.h: an internal error
 
 
 def _fail(message: str) -> NoReturn:
@@ -38,6 +41,11 @@ class _Group(click.Group):
             sys.exit(130)
         except click.ClickException as exc:
             _fail(exc.format_message())
+        except Exception as exc:  # a bug: one line (the traceback with -v), never a dump
+            logging.getLogger("domwatch").debug("internal error", exc_info=True)
+            message = " ".join(redact_urls(str(exc)).split())[:200]
+            click.echo(f"domwatch: internal error: {type(exc).__name__}: {message}", err=True)
+            sys.exit(EXIT_SOFTWARE)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -129,5 +137,8 @@ def demo(fmt: str | None) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    from domwatch.interrupt import exit_on_interrupt
+
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    cli.main(prog_name="domwatch")
+    with exit_on_interrupt():  # Ctrl-C: one line, exit 130, at once
+        cli.main(prog_name="domwatch")

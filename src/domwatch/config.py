@@ -29,6 +29,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 from domwatch.model import CHECKS, Domain, Thresholds
 from domwatch.names import BadName, Name, known_suffix, normalise, to_ascii
 from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
+from domwatch.redaction import redact_urls
 
 FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
 FAIL_ON = ("warning", "critical", "never")
@@ -40,7 +41,14 @@ KeyPath = tuple[str | int, ...]
 
 
 class ConfigError(Exception):
-    """Bad input: the message is one line naming the file, line and key (exit 64)."""
+    """Bad input: the message is one line naming the file, line and key (exit 64).
+
+    URLs quoted in it are redacted as reports redact them: a notification URL typed in the
+    wrong place (a string for an array, a URL for a variable name) must not print its secret.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_urls(message))
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,7 @@ class _Locator:
         self._line = 1
         self._aot: dict[KeyPath, int] = {}
         self.lines: dict[KeyPath, int] = {}
-        with contextlib.suppress(_ScanStop, IndexError, tomllib.TOMLDecodeError):
+        with contextlib.suppress(_ScanStop, IndexError, tomllib.TOMLDecodeError, RecursionError):
             self._document()
 
     def line(self, path: KeyPath) -> int:
@@ -432,6 +440,12 @@ def _read_text(label: str, path: Path) -> str:
 def _parse_toml(label: str, text: str) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses once per level of nesting; no domain file needs more than three.
+        raise ConfigError(
+            f"{label}:{_deepest_line(text)}: TOML syntax error: arrays or inline tables "
+            "nested too deeply"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         line: int | str = "?"
@@ -444,6 +458,22 @@ def _parse_toml(label: str, text: str) -> dict[str, Any]:
             message = message[: -len("(at end of document)")].rstrip() + " (at end of file)"
         raise ConfigError(f"{label}:{line}: TOML syntax error: {_lower_first(message)}") from None
     return doc
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets nest deepest (counted roughly: strings are not skipped)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
 
 
 # --------------------------------------------------------------------------- TOML schema

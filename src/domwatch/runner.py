@@ -22,6 +22,7 @@ from domwatch.checks.registration import check_registration
 from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
 from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
@@ -102,13 +103,15 @@ async def open_context(
     """
     nameservers = [Nameserver(e.host, e.port or 53) for e in settings.resolvers]
     resolver = Resolver(nameservers or system_nameservers(), timeout=settings.timeout)
+    # One policy, one resolution per server name, for RDAP and WHOIS alike.
+    policy = AddressPolicy(resolver, allow_private=settings.allow_private)
     limits = limits or Limits.from_settings(settings)
     cache = open_cache(settings) if use_cache else None
     try:
-        async with HttpClient.from_settings(settings) as client:
+        async with HttpClient.from_settings(settings, policy=policy) as client:
             sources: tuple[Source, ...] = (
                 RdapSource(settings, None, client, limits=limits),  # bootstrap when first needed
-                WhoisSource(settings, limits=limits, referral_cache=cache),
+                WhoisSource(settings, limits=limits, referral_cache=cache, policy=policy),
             )
             registry = RegistrationSource(
                 sources, cache=cache, warn_days=settings.thresholds.warn_days

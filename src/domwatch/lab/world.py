@@ -197,7 +197,10 @@ class World:
                 *hosts, not_before=self.now - 90 * day, not_after=self.now - 2 * day
             )
         elif mode == "soon":
-            context = self.ca.server_context(*hosts, not_after=self.now + 5 * day + day / 2)
+            # Noon of the fifth day: days left count calendar dates, so "+5.5 days" would
+            # read as 6 in the afternoon.
+            fifth = (self.now + 5 * day).replace(hour=12, minute=0, second=0, microsecond=0)
+            context = self.ca.server_context(*hosts, not_after=fifth)
         elif mode == "wrongname":
             context = self.ca.server_context("other.example")
         elif mode == "untrusted":

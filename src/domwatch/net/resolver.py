@@ -149,8 +149,11 @@ class Resolver:
         where = str(server)
         log.debug("dns %s %s? -> %s", name, rdtype, where)
         try:
+            # A datagram from elsewhere, or with another ID or question (a forgery racing the
+            # real answer, RFC 5452), is dropped and the real answer still awaited.
             response, _ = await dns.asyncquery.udp_with_fallback(
-                query, server.address, timeout=self.timeout, port=server.port
+                query, server.address, timeout=self.timeout, port=server.port,
+                ignore_unexpected=True, ignore_errors=True,
             )
         except dns.exception.Timeout:
             return Answer(name, rdtype, Outcome.TIMEOUT, server=where, detail="no answer in time")

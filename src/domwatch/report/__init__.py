@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import importlib
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
+from domwatch.files import write_atomically as write_atomically
 from domwatch.model import Report
 
 FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
@@ -29,19 +27,3 @@ def render(report: Report, fmt: str, options: RenderOptions) -> str:
     module = importlib.import_module(f"domwatch.report.{fmt}_format")
     text: str = module.render(report, options)
     return text
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so readers never see half a report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

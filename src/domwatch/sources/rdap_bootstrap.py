@@ -27,7 +27,9 @@ from typing import Any
 
 import platformdirs
 
+from domwatch import safe_json
 from domwatch.config import Settings
+from domwatch.files import private_dir
 from domwatch.net.http import HttpClient, HttpError
 
 log = logging.getLogger(__name__)
@@ -88,9 +90,9 @@ class Bootstrap:
 def parse_bootstrap(raw: bytes | str) -> tuple[str, dict[str, tuple[str, ...]]]:
     """``(publication, {tld: base URLs})`` from an RFC 9224 DNS bootstrap document."""
     try:
-        doc = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BootstrapError(f"not JSON: {exc}") from exc
+        doc = safe_json.loads(raw)
+    except safe_json.JsonError as exc:
+        raise BootstrapError(str(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
         raise BootstrapError("no 'services' array")
     publication = doc.get("publication")
@@ -197,7 +199,7 @@ async def _cached_or_refreshed(
     if last_try is not None and now - last_try < REFRESH_INTERVAL and last_try <= now:
         return cached
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         attempt.touch()
         os.utime(attempt, (now, now))
     except OSError as exc:  # an unwritable cache would make us refresh on every run
