@@ -163,9 +163,9 @@ def test_every_event_agrees_with_the_json_report(calendars: Calendars) -> None:
 def test_certificate_events_fall_on_the_lab_certificates_dates(calendars: Calendars) -> None:
     events = _events(calendars.ics)
     now = calendars.world.now
-    # The lab issues "soon" certificates for 5.5 days and "expired" ones ended 2 days ago.
+    # The lab's "soon" certificates end on the fifth day; "expired" ones ended 2 days ago.
     assert events["certsoon.fi.tls@domwatch"].decoded("dtstart") == (
-        now + timedelta(days=5.5)
+        now + timedelta(days=5)
     ).date()
     assert events["certgone.com.tls@domwatch"].decoded("dtstart") == (
         now - timedelta(days=2)
