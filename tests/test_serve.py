@@ -311,14 +311,18 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[World, Lab,
 def _slow_serve(slow: tuple[World, Lab, Path], tmp_path: Path, *extra: str) -> Serve:
     _, _, config = slow
     # --timeout 60: the registry's 30 s latency is an answer late, not a timeout.
-    return Serve(str(config), "--no-cache", "--no-state", "--timeout", "60", *extra,
+    state = extra if "--state" in extra else ("--no-state", *extra)
+    return Serve(str(config), "--no-cache", "--timeout", "60", *state,
                  env={"XDG_CACHE_HOME": str(tmp_path / "xdg")})
 
 
 def test_fifty_scrapes_answer_while_a_run_is_in_progress_then_sigterm(
     slow: tuple[World, Lab, Path], tmp_path: Path
 ) -> None:
-    server = _slow_serve(slow, tmp_path)
+    state = tmp_path / "state.json"
+    remembered = '{"schema": "domwatch-state/1", "domains": {}}\n'
+    state.write_text(remembered, encoding="utf-8")
+    server = _slow_serve(slow, tmp_path, "--state", str(state))
     try:
         server.wait_metrics(lambda found: value(found, "domwatch_run_in_progress") == 1)
 
@@ -341,6 +345,8 @@ def test_fifty_scrapes_answer_while_a_run_is_in_progress_then_sigterm(
             assert "domwatch_domain_state" not in found
         assert server.stop() == 0  # with the run still waiting on its registry
         assert server.wait_line(r"SIGTERM: stopped in")
+        # A run cut short saves nothing: its changes are found again by the next one.
+        assert state.read_text(encoding="utf-8") == remembered
     finally:
         server.kill()
 
@@ -514,3 +520,54 @@ def test_an_address_in_use_is_a_usage_error() -> None:
     assert run.exit_code == 64
     assert f"cannot listen on 127.0.0.1:{port}" in run.stderr
     assert run.stderr.count("\n") == 1
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def test_stopping_while_the_state_is_saved_finishes_the_save(
+    fast: tuple[World, Lab, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domwatch.config import load_config
+    from domwatch.net.limits import Limits
+    from domwatch.serve import runs as runs_module
+    from domwatch.serve.runs import Runs
+
+    _, _, config_path = fast
+    state = tmp_path / "state.json"
+    saving = threading.Event()
+    real_save = runs_module._save
+
+    def slow_save(*args: Any) -> None:  # a slow disk: the write takes a while
+        saving.set()
+        time.sleep(1.0)
+        real_save(*args)
+
+    monkeypatch.setattr(runs_module, "_save", slow_save)
+
+    def load() -> Any:
+        return load_config([str(config_path)], {"cache": False, "state_path": str(state)})
+
+    async def scenario() -> float:
+        config = load()
+        runs = Runs(load, config, Limits.from_settings(config.settings), 3600.0,
+                    on_config=lambda _c: None, on_run=lambda: None)
+        runs.start()
+        await asyncio.to_thread(saving.wait, PATIENCE)
+        assert saving.is_set() and not state.exists()
+        return await runs.stop()  # what SIGTERM does while the save is under way
+
+    waited = asyncio.run(scenario())
+    assert waited > 0
+    assert "healthy.lab" in state.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [("127.0.0.1:9233", ("127.0.0.1", 9233)), (":9233", (None, 9233)),
+     ("[::1]:0", ("::1", 0)), ("localhost:80", ("localhost", 80))],
+)
+def test_listen_addresses(text: str, parsed: tuple[str | None, int]) -> None:
+    from domwatch.serve.main import parse_listen
+
+    assert parse_listen(text) == parsed
