@@ -94,12 +94,33 @@ def run_serve(
         fail(str(exc))
 
 
+class _OneLine(logging.Formatter):
+    """A record and its exception's own words on one line; never a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            text += f": {type(exc).__name__}: {exc}"
+        return "domwatch: " + " ".join(text.split())[:300]
+
+
 def _setup_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
     root = logging.getLogger("domwatch")
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # aiohttp logs a malformed request (a scanner, a TLS client on the HTTP port) with its
+    # traceback, and asyncio a leaked task's: one line each, aiohttp's only with -v.
+    one_line = logging.StreamHandler(sys.stderr)
+    one_line.setFormatter(_OneLine())
+    for name, level in (("aiohttp", logging.DEBUG if verbose else logging.CRITICAL + 1),
+                        ("asyncio", logging.WARNING)):
+        logger = logging.getLogger(name)
+        logger.addHandler(one_line)
+        logger.setLevel(level)
+        logger.propagate = False
 
 
 async def _serve(

@@ -160,6 +160,8 @@ class Prober:
             def done(finished: asyncio.Task[tuple[DomainResult, datetime]]) -> None:
                 if self._inflight.get(key) is finished:
                     del self._inflight[key]
+                if not finished.cancelled():
+                    finished.exception()  # its waiters have it; none left must not matter
 
             task.add_done_callback(done)
         else:
