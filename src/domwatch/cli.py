@@ -95,6 +95,39 @@ def check(targets: Sequence[str], fmt: str | None, output: str | None, **options
 
 
 @cli.command()
+@click.argument("targets", nargs=-1)
+@click.option("--listen", required=True, metavar="ADDR:PORT",
+              help="Where to serve /metrics, /probe and /healthz (:PORT: every interface).")
+@click.option("--interval", default="6h", show_default=True, help="Time between runs.")
+@click.option("--max-probes", type=int, default=256, show_default=True,
+              help="Distinct /probe lookups in flight at once; more are answered 503.")
+@click.option("--checks", help="Comma list: registration,dns,web,mail.")
+@click.option("--warn-days", type=int)
+@click.option("--crit-days", type=int)
+@click.option("--cert-warn-days", type=int)
+@click.option("--cert-crit-days", type=int)
+@click.option("--concurrency", type=int)
+@click.option("--timeout", type=float, help="Seconds for one network operation.")
+@click.option("--resolver", "resolvers", multiple=True, help="ADDR[:PORT], repeatable.")
+@click.option("--cache/--no-cache", default=None)
+@click.option("--cache-dir", type=click.Path(file_okay=False))
+@click.option("--state", "state_path", type=click.Path(dir_okay=False))
+@click.option("--no-state", is_flag=True, default=None)
+@click.option("-v", "--verbose", is_flag=True, default=None, help="Log each request and query.")
+def serve(targets: Sequence[str], listen: str, interval: str, max_probes: int,
+          **options: Any) -> int:
+    """Serve Prometheus metrics: a run every --interval, /probe?target=NAME on demand."""
+    from domwatch.serve.main import run_serve
+
+    no_state = options.pop("no_state")
+    given = _given(**options)
+    if no_state:
+        given["state"] = False
+    return run_serve(list(targets), given, listen=listen, interval=interval,
+                     max_probes=max_probes, fail=_fail)
+
+
+@cli.command()
 @click.argument("domain")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False),
               help="A domain file whose [settings] apply (servers, resolver, timeout).")

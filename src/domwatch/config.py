@@ -608,6 +608,11 @@ def _checks(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(c for c in CHECKS if c in out)  # one order everywhere, whatever was typed
 
 
+def parse_checks(text: str) -> tuple[str, ...]:
+    """``"registration,web"`` as validated check names, in the one order; raises ValueError."""
+    return _checks([w for w in (w.strip().lower() for w in text.split(",")) if w])
+
+
 def _https_url(value: str) -> str:
     try:
         parts = urlsplit(value)

@@ -169,6 +169,13 @@ async def run(config: Config, *, now: datetime | None = None,
     )
 
 
+async def check_one(
+    domain: Domain, ctx: Context, gate: asyncio.Semaphore | None = None
+) -> DomainResult:
+    """Every check ``domain`` asks for, outside a run (``serve``'s ``/probe``)."""
+    return await check_domain(domain, ctx, _checks(), gate)
+
+
 # Registration lookups are bounded by each registry's own limits (net/limits.py), not by the
 # run's --concurrency: a domain queued for a slow registry's turn (a minute, with a per-minute
 # quota) must not hold a slot that domains of the other registries could use meanwhile.
