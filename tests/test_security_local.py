@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from domwatch.lab import Lab
-from domwatch.lab.receivers import HttpReceiver
 from tests.conftest import Run, domwatch
+from tests.lab_receivers import HttpReceiver
 from tests.test_security import NOW, Net, whois_text
 
 SOON = (NOW + timedelta(days=20)).replace(microsecond=0)  # inside warn_days: worth a message
