@@ -78,7 +78,7 @@ def test_install_without_extras_runs_the_demo(tmp_path: Path) -> None:
     assert installed.returncode == 0, installed.stderr
     dists = runtime_closure()
     names = {canonicalize_name(d.metadata["Name"]) for d in dists}
-    assert {"cryptography", "rich", "dnspython"} <= names and "trustme" not in names
+    assert {"cryptography", "rich", "dnspython"} <= names and "pytest" not in names
     site = Path(subprocess.check_output(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         text=True,
@@ -89,7 +89,7 @@ def test_install_without_extras_runs_the_demo(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env["HOME"] = str(tmp_path)  # no cache or state of the user's
     missing = subprocess.run(
-        [str(python), "-c", "import trustme"], env=env, **quiet  # type: ignore[call-overload]
+        [str(python), "-c", "import pytest"], env=env, **quiet  # type: ignore[call-overload]
     )
     assert missing.returncode != 0, "the test extras leaked into the fresh environment"
     demo = subprocess.run(
