@@ -33,12 +33,17 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def exit_status(report: Report, fail_on: str) -> int:
-    """The process exit status for the report's worst state under ``--fail-on``."""
+    """The process exit status for the report's worst state under ``--fail-on``.
+
+    A check that could not be done is not a pass: UNKNOWN gives 3 at every level but
+    ``never``; ``--fail-on critical`` only stops WARNING from counting.
+    """
     worst = report.status
     if fail_on == "never":
         return 0
-    if fail_on == "critical" and worst is not Status.CRITICAL:
-        return 0
+    if fail_on == "critical" and worst is Status.WARNING:
+        unknown = any(r.status is Status.UNKNOWN for r in report.results)
+        return Status.UNKNOWN.exit_code if unknown else 0
     return worst.exit_code
 
 
