@@ -226,6 +226,7 @@ class Report:
     duration: float = 0.0
     stats: Mapping[str, int] = field(default_factory=dict)
     notifications: list[dict[str, Any]] | None = None  # one per notify target, when any
+    network_problem: str | None = None  # why the network or resolver was not usable, if so
 
     @property
     def status(self) -> Status:
@@ -251,6 +252,8 @@ class Report:
             out["stats"] = dict(self.stats)
         if self.notifications is not None:
             out["notifications"] = list(self.notifications)
+        if self.network_problem is not None:
+            out["network_problem"] = self.network_problem
         return out
 
 
