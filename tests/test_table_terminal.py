@@ -6,7 +6,6 @@ The demo world is the fixture: 17 domains, one kind of problem each, names up to
 from __future__ import annotations
 
 import fcntl
-import json
 import os
 import pty
 import re
@@ -22,6 +21,7 @@ from rich.cells import cell_len
 
 from domwatch.lab.demo import DEMO_SITES
 from domwatch.names import normalise
+from tests.conftest import domwatch
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 STATES = ("CRITICAL", "WARNING", "UNKNOWN", "OK")
@@ -115,18 +115,10 @@ def test_terminal_table_fits_the_width_and_never_breaks_a_name(
         assert "Expires" in screen.text and "Registrar" in screen.text
 
 
-def test_piped_table_is_plain_and_never_cut(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"} | {"HOME": str(tmp_path)}
-    run = subprocess.run(
-        [sys.executable, "-m", "domwatch", "demo"], capture_output=True, text=True,
-        env=env, cwd=tmp_path, timeout=120,
-    )
+def test_piped_table_is_plain_and_never_cut() -> None:
+    run = domwatch("demo")  # stdout is a pipe here
     assert "\x1b[" not in run.stdout and "\u2026" not in run.stdout
-    doc = subprocess.run(
-        [sys.executable, "-m", "domwatch", "demo", "--format", "json"], capture_output=True,
-        text=True, env=env, cwd=tmp_path, timeout=120,
-    )
-    report = json.loads(doc.stdout)
+    report = domwatch("demo", "--format", "json").json()
     # Every finding that is not about days (those are in columns) is there word for word,
     # except the ports of the lab's servers, which differ between the two runs.
     port = re.compile(r"(?<=port )\d+|(?<=:)\d{4,5}\b")
@@ -141,13 +133,10 @@ def test_piped_table_is_plain_and_never_cut(tmp_path: Path) -> None:
 def test_sort_input_keeps_the_file_order(tmp_path: Path) -> None:
     screen = on_terminal(200, "demo", "--sort", "input", tmp=tmp_path)
     firsts = [domain_of(line) for line in table_lines(screen) if domain_of(line)]
-    env = {**os.environ, "HOME": str(tmp_path)}
-    doc = subprocess.run([sys.executable, "-m", "domwatch", "demo", "--format", "json"],
-                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
-    assert firsts == [d["display_name"] for d in json.loads(doc.stdout)["domains"]]
-    assert firsts != sorted(firsts, key=lambda n: STATES.index(
-        next(d["status"] for d in json.loads(doc.stdout)["domains"]
-             if d["display_name"] == n).upper()))
+    domains = domwatch("demo", "--format", "json").json()["domains"]  # in input order
+    assert firsts == [d["display_name"] for d in domains]
+    states = {d["display_name"]: d["status"].upper() for d in domains}
+    assert firsts != sorted(firsts, key=lambda n: STATES.index(states[n]))
 
 
 def test_stderr_summary_comes_after_the_table_on_a_terminal(tmp_path: Path) -> None:
