@@ -14,11 +14,11 @@ import pytest
 
 from domwatch.config import Settings
 from domwatch.lab import Lab
-from domwatch.lab.receivers import HttpReceiver, MailReceiver, Received
 from domwatch.lab.world import Site, World
 from domwatch.model import Domain, DomainResult, Finding, Report, Severity
 from domwatch.notify import Plan, family, plan, redact, scrub, target_key
 from tests.conftest import Run, domwatch
+from tests.lab_receivers import HttpReceiver, MailReceiver, Received
 
 SECRET = "Zq8-hunter2-SECRET"
 PATH_SECRET = "T0KEN-in-path-9b1f"

@@ -12,9 +12,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from domwatch.config import Config, ConfigError, Settings, load_config
+from domwatch.config import Config, ConfigError, Settings, check_report_path, load_config
 from domwatch.model import Report, Status
-from domwatch.report import RenderOptions, render, write_atomically
+from domwatch.report import (
+    RenderOptions,
+    fit_encoding,
+    plural,
+    render,
+    unicode_encoding,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from domwatch.net.limits import Limits
@@ -24,21 +31,60 @@ Fail = Callable[[str], NoReturn]
 LOCK_SLACK = 5.0  # seconds beyond the timeout to wait for another run's hold on the state
 
 
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
+class _Held(logging.Handler):
+    """Under ``-q``: warnings wait for the report, and are told only if a domain needs
+    attention (cron mails stderr too: a run where all is well must print nothing at all)."""
+
+    LIMIT = 100  # a run that warns more than this has the first hundred told
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__()
+        self.target = target
+        self.records: list[logging.LogRecord] = []
+        self.concluded = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.concluded:
+            self.target.handle(record)
+        elif len(self.records) < self.LIMIT:
+            self.records.append(record)
+
+    def conclude(self, tell: bool) -> None:
+        """Tell the held warnings (or drop them), and pass any later ones straight through."""
+        if tell:
+            for record in self.records:
+                self.target.handle(record)
+        self.records.clear()
+        self.concluded = True
+
+
+def _setup_logging(verbose: bool, quiet: bool = False) -> _Held | None:
+    """Log to stderr (``-v``: every exchange); under ``quiet`` warnings are held (see _Held)."""
     root = logging.getLogger("domwatch")
-    root.addHandler(handler)
+    for old in [h for h in root.handlers if getattr(h, "domwatch_cli", False)]:
+        root.removeHandler(old)  # a second command in one process (tests) replaces the first's
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
+    held = _Held(handler) if quiet and not verbose else None
+    installed = held or handler
+    installed.domwatch_cli = True  # type: ignore[attr-defined]
+    root.addHandler(installed)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    return held
 
 
 def exit_status(report: Report, fail_on: str) -> int:
-    """The process exit status for the report's worst state under ``--fail-on``."""
+    """The process exit status for the report's worst state under ``--fail-on``.
+
+    A check that could not be done is not a pass: UNKNOWN gives 3 at every level but
+    ``never``; ``--fail-on critical`` only stops WARNING from counting.
+    """
     worst = report.status
     if fail_on == "never":
         return 0
-    if fail_on == "critical" and worst is not Status.CRITICAL:
-        return 0
+    if fail_on == "critical" and worst is Status.WARNING:
+        unknown = any(r.status is Status.UNKNOWN for r in report.results)
+        return Status.UNKNOWN.exit_code if unknown else 0
     return worst.exit_code
 
 
@@ -46,13 +92,33 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
     """``domwatch check``: load, run, report, exit status."""
     try:
         config = load_config(targets, options, stdin=sys.stdin, cwd=Path.cwd())
+        check_report_path(config.settings)
     except ConfigError as exc:
         fail(str(exc))
     settings = config.settings
-    _setup_logging(settings.verbose)
+    held = _setup_logging(settings.verbose, settings.quiet)
     report = asyncio.run(_run_with_progress(config))
-    with contextlib.ExitStack() as held:
-        return _conclude(report, settings, held, fail=fail)
+    with contextlib.ExitStack() as lock:
+        code = _conclude(report, settings, lock, fail=fail)
+    if held is not None:
+        held.conclude(report.status is not Status.OK)
+    _after_report(report, settings)
+    return code
+
+
+def _after_report(report: Report, settings: Settings) -> None:
+    """stderr's closing lines, after the report (on a terminal: below the table, not above)."""
+    lines: list[str] = []
+    if report.network_problem is not None:
+        lines.append(
+            f"domwatch: the network or DNS resolver is not usable: {report.network_problem}; "
+            "the DNS, web and mail checks were not run and their domains are UNKNOWN"
+        )
+    if not settings.quiet:
+        lines.append(summary_line(report))
+    if lines:
+        sys.stderr.write("".join(line + "\n" for line in lines))
+        sys.stderr.flush()
 
 
 def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
@@ -69,13 +135,17 @@ def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
     if settings.output is not None:
-        text = render(report, settings.format, RenderOptions())
+        text = render(report, settings.format, RenderOptions(sort=settings.sort))
         try:
             write_atomically(settings.output, text)
         except OSError as exc:
             fail(f"{settings.output}: cannot write the report: {exc.strerror or exc}")
     else:
-        text = render(report, settings.format, RenderOptions(color, width, settings.quiet))
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        options = RenderOptions(
+            color, width, settings.quiet, settings.sort, ascii=not unicode_encoding(encoding)
+        )
+        text = fit_encoding(render(report, settings.format, options), settings.format, encoding)
         if text:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -139,9 +209,6 @@ async def _run_with_progress(config: Config) -> Report:
         report = await run(config, limits=limits)
     else:
         report = await _run_with_bar(config, limits)
-    if not settings.quiet:
-        sys.stderr.write(summary_line(report) + "\n")
-        sys.stderr.flush()
     return report
 
 
@@ -202,12 +269,12 @@ def summary_line(report: Report) -> str:
     """``domwatch: 1000 domains in 42.1 s; 12 lookups retried, 3 throttled`` (for stderr)."""
     stats = report.stats
     line = (
-        f"domwatch: {len(report.results)} domains in {report.duration:.1f} s; "
-        f"{stats.get('lookups_retried', 0)} lookups retried, "
+        f"domwatch: {plural(len(report.results), 'domain')} in {report.duration:.1f} s; "
+        f"{plural(stats.get('lookups_retried', 0), 'lookup')} retried, "
         f"{stats.get('lookups_throttled', 0)} throttled"
     )
     if stats.get("cache_hits"):
-        line += f"; {stats['cache_hits']} registrations from the cache"
+        line += f"; {plural(stats['cache_hits'], 'registration')} from the cache"
     if stats.get("cache_stale"):
         line += f", {stats['cache_stale']} stale"
     return line

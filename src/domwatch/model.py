@@ -59,6 +59,27 @@ _STATUS_EXIT = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKN
 
 CHECKS = ("registration", "dns", "web", "mail")
 
+_TLS_CODES = ("expired", "critical", "warning", "hostname_mismatch", "untrusted")
+# Every finding code domwatch reports: public interface (people put them in 'ignore'); add new
+# ones, never rename. The README's findings table lists the same (tests/test_first_run.py).
+FINDING_CODES = frozenset({
+    "expiry.expired", "expiry.critical", "expiry.warning", "expiry.unpublished",
+    "registration.not_found", "registration.hold", "registration.redemption",
+    "registration.pending_delete",
+    "lookup.failed", "lookup.rate_limited", "lookup.unparsed", "lookup.stale",
+    "change.registrar", "change.nameservers", "change.status", "change.expiry_earlier",
+    "change.renewed",
+    "dns.nxdomain", "dns.servfail", "dns.refused", "dns.timeout", "dns.ns_lame",
+    "dns.ns_unresolvable", "dns.soa_serial_mismatch",
+    "web.no_address", "web.unreachable", "web.address_unreachable", "web.http_error",
+    *(f"tls.{c}" for c in _TLS_CODES),
+    "mail.no_mx", "mail.null_mx", "mail.null_mx_mixed", "mail.mx_unresolvable", "mail.mx_cname",
+    "mail.spf.missing", "mail.dmarc.missing", "mail.spf.invalid", "mail.dmarc.invalid",
+    "mail.spf.too_many_lookups",
+    *(f"mail.tls.{c}" for c in _TLS_CODES), "mail.tls.unavailable", "mail.tls.unreachable",
+    *(f"{c}.check_failed" for c in CHECKS if c != "registration"),  # registration: lookup.failed
+})
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -211,6 +232,7 @@ class DomainResult:
                 self.registration.to_json(now) if self.registration is not None else None
             ),
             "findings": [f.to_json() for f in self.findings],
+            "tags": list(self.domain.tags),
         }
         for key, value in self.sections.items():
             out[key] = value
@@ -226,6 +248,7 @@ class Report:
     duration: float = 0.0
     stats: Mapping[str, int] = field(default_factory=dict)
     notifications: list[dict[str, Any]] | None = None  # one per notify target, when any
+    network_problem: str | None = None  # why the network or resolver was not usable, if so
 
     @property
     def status(self) -> Status:
@@ -251,6 +274,8 @@ class Report:
             out["stats"] = dict(self.stats)
         if self.notifications is not None:
             out["notifications"] = list(self.notifications)
+        if self.network_problem is not None:
+            out["network_problem"] = self.network_problem
         return out
 
 

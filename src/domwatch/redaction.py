@@ -93,6 +93,17 @@ def redact(url: str) -> str:
     return out
 
 
+def redact_credentials(url: str) -> str:
+    """``url`` for a log line about a server domwatch asks (RDAP, a web site): the path stays
+    (it is a domain name, or the site's own page), a password or a query does not."""
+    parts = _split(url)
+    if parts is None:
+        return "***"
+    host = parts.host + (f":{parts.port}" if parts.port is not None else "")
+    out = f"{parts.scheme}://{'***@' if parts.userinfo is not None else ''}{host}{parts.path}"
+    return out + ("?***" if parts.query else "")
+
+
 def _secrets(url: str) -> list[str]:
     """The pieces of ``url`` that :func:`redact` hides, raw and percent-decoded, longest first."""
     parts = _split(url)

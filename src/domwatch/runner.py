@@ -18,6 +18,7 @@ from domwatch.checks import Context
 from domwatch.checks.dns import check_dns
 from domwatch.checks.mail import check_mail
 from domwatch.checks.mail_tls import check_mail_tls
+from domwatch.checks.network import network_problem, without_network
 from domwatch.checks.registration import check_registration
 from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
@@ -140,6 +141,10 @@ async def run(config: Config, *, now: datetime | None = None,
         registry.warn_days_for.update({d.name: d.thresholds.warn_days for d in config.domains})
         if registry.cache is not None:
             registry.cache.load(d.name for d in config.domains)
+        # Offline or a resolver that denies everything: said once, domains UNKNOWN (issue 17).
+        problem = await network_problem(ctx.resolver, config.domains)
+        if problem is not None:
+            checks = without_network(checks, problem)
 
         async def one(domain: Domain) -> DomainResult:
             result = await check_domain(domain, ctx, checks, gate)
@@ -156,6 +161,7 @@ async def run(config: Config, *, now: datetime | None = None,
         generated=ctx.now,
         results=list(results),
         duration=time.monotonic() - started,
+        network_problem=problem,
         stats={
             "dns_queries": ctx.resolver.queries,
             "dns_retries": ctx.resolver.retries,

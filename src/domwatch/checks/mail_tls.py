@@ -8,6 +8,7 @@ its banner, EHLO and STARTTLS, and the certificate is judged like a web server's
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from collections.abc import Sequence
@@ -19,6 +20,8 @@ from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
+
+log = logging.getLogger("domwatch.smtp")
 
 CHECK = "mail"
 _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP server
@@ -84,6 +87,9 @@ async def _probe_host(
             findings.append(finding)
     # An MX host without addresses is the mail check's mail.mx_unresolvable; not repeated here.
     probes = await asyncio.gather(*(_probe(host, a, port, ctx) for a in addresses))
+    for probe in probes:
+        outcome = probe.error or ("certificate read" if probe.info is not None else "no TLS")
+        log.debug("smtp STARTTLS %s:%d on %s -> %s", host, port, probe.address, outcome)
     section["addresses"] = [p.to_json(ctx) for p in probes]
 
     unreachable = [p for p in probes if not p.connected]

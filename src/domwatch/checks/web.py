@@ -24,6 +24,7 @@ from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
 from domwatch.net.resolver import Outcome
+from domwatch.redaction import redact_credentials
 
 CHECK = "web"
 log = logging.getLogger("domwatch.web")
@@ -80,6 +81,16 @@ class _AddressResult:
     http_error: str | None = None
     redirects: list[str] = field(default_factory=list)
     tls: tls.TlsInfo | None = None
+
+    def outcome(self) -> str:
+        """One line for ``-v``."""
+        if self.error:
+            return self.error
+        if self.http_status is None:
+            return f"TLS done, no HTTP answer: {self.http_error or 'none'}"
+        if self.redirects:
+            return f"HTTP {self.http_status} to {redact_credentials(self.redirects[-1])}"
+        return f"HTTP {self.http_status}"
 
     def to_json(self, ctx: Context) -> dict[str, Any]:
         return {
@@ -161,6 +172,9 @@ async def _probe_host(
             )
         return section, findings, None, None
     probes = await asyncio.gather(*(_probe_address(target, a, ctx) for a in addresses))
+    for probe in probes:
+        log.debug("web GET %s on %s -> %s", redact_credentials(target.url), probe.address,
+                  probe.outcome())
     section["addresses"] = [p.to_json(ctx) for p in probes]
     findings.extend(_reachability(target, name, probes))
     findings.extend(_http(target, probes))

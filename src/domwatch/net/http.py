@@ -11,6 +11,7 @@ are for the name), never to one a second DNS lookup would give.
 
 from __future__ import annotations
 
+import logging
 import ssl
 import typing
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -24,10 +25,14 @@ import httpx
 
 from domwatch.config import Settings
 from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.net.errors import first_os_error, os_error_words, without_errno
+from domwatch.redaction import redact_credentials
 
 MAX_BODY = 1024 * 1024  # no registry answer comes near this; anything bigger is refused
 MAX_REDIRECTS = 5
 USER_AGENT = "domwatch (+https://github.com/domwatch/domwatch)"
+
+log = logging.getLogger("domwatch.https")
 
 
 class HttpError(Exception):
@@ -302,7 +307,14 @@ class HttpClient:
         current = url
         peer = await self.vet(current, referrer)
         while True:
-            response = await self._get_once(current, headers)
+            shown = redact_credentials(current)
+            try:
+                response = await self._get_once(current, headers)
+            except HttpError as exc:
+                log.debug("https GET %s on %s -> %s", shown, peer.address, exc)
+                raise
+            log.debug("https GET %s on %s -> HTTP %d, %d bytes", shown, peer.address,
+                      response.status, len(response.body))
             response.peer = peer
             location = response.header("location")
             if response.status not in (301, 302, 303, 307, 308) or not location:
@@ -356,4 +368,7 @@ def _describe(exc: httpx.HTTPError) -> str:
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or cause}"
         cause = cause.__cause__ or cause.__context__
-    return str(exc) or type(exc).__name__
+    os_error = first_os_error(exc)
+    if os_error is not None:
+        return os_error_words(os_error)
+    return without_errno(str(exc)) or type(exc).__name__

@@ -25,6 +25,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
+from domwatch.net.errors import os_error_words
+
 log = logging.getLogger("domwatch.dns")
 
 
@@ -200,6 +202,8 @@ def classify(
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return os_error_words(exc)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
 

@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from domwatch import __version__
 from domwatch.model import DomainResult, Finding, Report, Status
-from domwatch.report import RenderOptions
+from domwatch.report import RenderOptions, by_urgency
 
 WINDOW_DAYS = 365  # the timeline's span: the next 12 months
 PAST_WIDTH = 7.0  # per cent of the chart's width given to the past-due column on the left
@@ -138,17 +138,12 @@ class Row:
         """The row's id, the target of the chart's markers."""
         return f"d-{self.result.domain.name}"
 
-    @property
-    def urgency(self) -> tuple[int, int]:
-        """Worst state first, then the fewest days to any expiry (none known: last)."""
-        days = [e.days for e in (self.registration, self.certificate) if e is not None]
-        return (-self.result.status.rank, min(days, default=1_000_000))
-
 
 def render(report: Report, options: RenderOptions) -> str:
     """The page; the same for a terminal, a pipe or a file."""
     del options  # a page is a whole document, not filtered by --quiet
-    rows = sorted((_row(r, report.generated) for r in report.results), key=lambda r: r.urgency)
+    # The table's order too (report.urgency): worst state, then fewest days.
+    rows = [_row(r, report.generated) for r in by_urgency(report.results, report.generated)]
     expiries = [e for row in rows for e in (row.registration, row.certificate) if e is not None]
     timeline = build_timeline(expiries, report.generated.date(), rows)
     counts = report.summary()

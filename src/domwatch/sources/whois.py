@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from domwatch.config import Endpoint, Settings
 from domwatch.model import Registration
 from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.net.errors import os_error_words
 from domwatch.net.limits import Budget, Limits, RateLimited, whois_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
@@ -75,7 +76,7 @@ async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
     except ConnectionRefusedError:
         raise WhoisError("connection refused") from None
     except OSError as exc:
-        raise WhoisError(f"network error: {exc.strerror or exc}") from None
+        raise WhoisError(os_error_words(exc)) from None
     except (OverflowError, ValueError) as exc:  # a referral's port past 65535, say
         raise WhoisError(f"bad server address: {exc}") from None
 
@@ -191,8 +192,14 @@ class WhoisSource:
         port = server.port or WHOIS_PORT
         # The address the policy vetted (resolved once per run) is the one connected to.
         target = await self._vet(server, referrer)
-        log.debug("whois %r -> %s:%s (%s)", query, server.host, port, target.address)
-        return await fetch(target.address, port, query, self.settings.timeout)
+        shown = f"whois {query!r} to {server.host}:{port} on {target.address}"
+        try:
+            answer = await fetch(target.address, port, query, self.settings.timeout)
+        except WhoisError as exc:
+            log.debug("%s -> %s", shown, exc)
+            raise
+        log.debug("%s -> %d bytes", shown, len(answer))
+        return answer
 
     async def lookup(self, domain: str) -> Lookup:
         """Registration of ``domain`` (A-label registrable name) as WHOIS tells it."""
@@ -211,8 +218,10 @@ class WhoisSource:
             return Lookup("failed" if refused else "unsupported", reason=reason, trail=trail)
         parsed, retried, throttled = await self._query_parsed(server, domain, trail)
         if parsed is None:
+            # The trail says "failed: why" after the server; the report's sentence says failed.
+            reason = trail[-1].note.removeprefix("failed: ")
             return Lookup(
-                "failed", reason=trail[-1].note, trail=trail, retried=retried, throttled=throttled
+                "failed", reason=reason, trail=trail, retried=retried, throttled=throttled
             )
         if parsed.outcome != "registered":
             return Lookup(
