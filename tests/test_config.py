@@ -303,10 +303,10 @@ BAD_FILES = [
         "port must be",
     ),
     Bad(
-        "whois-two-label-tld",
-        D + '[settings.whois]\nservers = { "co.uk" = "whois.uk" } # <-\n',
-        'settings.whois.servers."co.uk"',
-        "one label",
+        "whois-bad-zone",
+        D + '[settings.whois]\nservers = { "gb..com" = "whois.centralnic.com" } # <-\n',
+        'settings.whois.servers."gb..com"',
+        "empty label",
     ),
     Bad(
         "rdap-http",

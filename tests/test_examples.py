@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 import shutil
@@ -15,7 +16,9 @@ import pytest
 import yaml
 
 from domwatch.cli import cli
-from domwatch.config import FORMATS, load_config
+from domwatch.config import FORMATS, load_config, parse_checks, parse_duration
+from domwatch.names import normalise
+from domwatch.serve.main import parse_listen
 from domwatch.starter import STARTER, write_starter
 
 if sys.version_info >= (3, 11):
@@ -154,6 +157,98 @@ def test_systemd_timer() -> None:
     if analyze is not None:  # the real parser of OnCalendar, where there is one
         done = subprocess.run([analyze, "calendar", calendar], capture_output=True, timeout=10)
         assert done.returncode == 0, done.stderr
+
+
+def serve_options(command: str) -> dict[str, Any]:
+    """Parse a ``domwatch serve ...`` command line with the real click command."""
+    argv = shlex.split(command)
+    assert PurePosixPath(argv[0]).name == "domwatch" and argv[1] == "serve", argv
+    params: dict[str, Any] = cli.commands["serve"].make_context("serve", argv[2:]).params
+    parse_listen(params["listen"])
+    parse_duration(params["interval"])
+    return params
+
+
+def test_systemd_serve_service() -> None:
+    unit = parse_unit((EXAMPLES / "domwatch-serve.service").read_text(encoding="utf-8"))
+    assert set(unit) == {"Unit", "Service", "Install"}
+    service = unit["Service"]
+    (exec_start,) = service["ExecStart"]
+    assert PurePosixPath(shlex.split(exec_start)[0]).is_absolute()
+    params = serve_options(exec_start)
+    host, _port = parse_listen(params["listen"])
+    assert host is not None and ipaddress.ip_address(host).is_loopback  # /probe is not public
+    # A long-running process: systemd must not wait for it to exit, and stops it by SIGTERM.
+    assert service["Type"] in (["exec"], ["simple"])
+    assert service.get("KillSignal", ["SIGTERM"]) == ["SIGTERM"]
+    assert float(service["TimeoutStopSec"][0]) >= 5  # serve's own bound
+    (reload,) = service["ExecReload"]
+    assert shlex.split(reload) == ["/bin/kill", "-HUP", "$MAINPID"]
+    assert "64" in service["RestartPreventExitStatus"][0].split()
+    assert unit["Install"]["WantedBy"] == ["multi-user.target"]
+
+
+def _relabel(labels: dict[str, str], rules: list[dict[str, Any]]) -> dict[str, str]:
+    """Prometheus's ``replace`` relabelling (the only action the example uses)."""
+    out = dict(labels)
+    for rule in rules:
+        assert rule.get("action", "replace") == "replace", rule
+        joined = rule.get("separator", ";").join(
+            out.get(name, "") for name in rule.get("source_labels", [])
+        )
+        match = re.fullmatch(rule.get("regex", "(.*)"), joined)
+        if match is None:
+            continue
+        replacement = re.sub(r"\$(\d+)", r"\\\1", rule.get("replacement", "$1"))
+        out[rule["target_label"]] = match.expand(replacement)
+    return out
+
+
+def test_relabel_helper_can_fail() -> None:
+    rules = [{"source_labels": ["a"], "regex": "x(.*)", "target_label": "b"}]
+    assert _relabel({"a": "xyz"}, rules) == {"a": "xyz", "b": "yz"}
+    assert _relabel({"a": "nope"}, rules) == {"a": "nope"}
+
+
+_DURATION = re.compile(r"(\d+(ms|s|m|h|d|w|y))+")
+_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
+
+
+def _seconds(text: str) -> float:
+    assert _DURATION.fullmatch(text), text
+    return sum(int(n) * _SECONDS[u] for n, u in re.findall(r"(\d+)(ms|s|m|h|d|w|y)", text))
+
+
+def test_prometheus_scrape_config() -> None:
+    unit = parse_unit((EXAMPLES / "domwatch-serve.service").read_text(encoding="utf-8"))
+    listen = serve_options(unit["Service"]["ExecStart"][0])["listen"]
+    config = _load_yaml("prometheus.yml")
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == {"domwatch", "domwatch_probe"}
+    for job in jobs.values():
+        assert set(job) <= {"job_name", "metrics_path", "params", "scrape_interval",
+                            "scrape_timeout", "static_configs", "relabel_configs"}, job
+        timeout = _seconds(job.get("scrape_timeout", "10s"))
+        assert timeout <= _seconds(job.get("scrape_interval", "1m"))  # Prometheus insists
+
+    metrics = jobs["domwatch"]
+    assert metrics.get("metrics_path", "/metrics") == "/metrics"
+    assert [t for c in metrics["static_configs"] for t in c["targets"]] == [listen]
+
+    probe = jobs["domwatch_probe"]
+    assert probe["metrics_path"] == "/probe"
+    for checks in probe.get("params", {}).get("checks", []):
+        parse_checks(checks)
+    for target in (t for c in probe["static_configs"] for t in c["targets"]):
+        normalise(target)
+        labels = _relabel({"__address__": target}, probe["relabel_configs"])
+        # Scraped at serve's address, with the domain as ?target= and as the instance label.
+        assert labels == {"__address__": listen, "__param_target": target, "instance": target}
+    promtool = shutil.which("promtool")
+    if promtool is not None:  # the real parser, where there is one
+        done = subprocess.run([promtool, "check", "config", str(EXAMPLES / "prometheus.yml")],
+                              capture_output=True, timeout=30)
+        assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_unit_parser_can_fail() -> None:

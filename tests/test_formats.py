@@ -171,7 +171,8 @@ def test_csv_header_one_row_per_finding_and_empty_cells_for_clean_domains() -> N
 
 def test_csv_quotes_per_rfc4180() -> None:
     text = csv_format.render(sample_report(), OPTS)
-    messages = [row[-1] for row in _csv_rows(text)]
+    column = csv_format.COLUMNS.index("message")
+    messages = [row[column] for row in _csv_rows(text)]
     assert NASTY in messages  # commas, quotes, CR LF inside a field survive the round trip
     # RFC 4180: records end in CRLF, and a field with a quote is quoted with the quote doubled.
     assert text.startswith(",".join(csv_format.COLUMNS) + "\r\n")
@@ -430,6 +431,22 @@ def _perfdata(text: str) -> dict[str, dict[str, str]]:
     return out
 
 
+def _nagios_parts(text: str) -> tuple[str, list[str], dict[str, dict[str, str]]]:
+    """(status line, long text lines, the perfdata after them) per the plugin guidelines:
+    ``LONG TEXT LINE N | PERFDATA LINE 2`` then ``PERFDATA LINE 3``..."""
+    lines = text.splitlines()
+    long_text: list[str] = []
+    perf_text = ""
+    for i, line in enumerate(lines[1:], 1):
+        if "|" in line:
+            head, _, first = line.partition("|")
+            long_text.append(head.rstrip())
+            perf_text = " ".join([first, *lines[i + 1 :]])
+            break
+        long_text.append(line)
+    return lines[0], long_text, _perfdata(perf_text)
+
+
 def _alerts(value: float, spec: str) -> bool:
     """Whether ``value`` is outside the range ``spec`` (the plugin guidelines' rules)."""
     inside = spec.startswith("@")
@@ -443,26 +460,28 @@ def _alerts(value: float, spec: str) -> bool:
 
 def test_nagios_status_line_grammar_and_perfdata() -> None:
     report = sample_report()
-    lines = nagios_format.render(report, OPTS).splitlines()
-    match = _STATUS.fullmatch(lines[0])
-    assert match is not None, lines[0]
+    first, _, perf = _nagios_parts(nagios_format.render(report, OPTS))
+    match = _STATUS.fullmatch(first)
+    assert match is not None, first
     assert match[1] == "CRITICAL"
     assert match[2].startswith(
         "1 critical, 2 warning, 1 unknown: kriittinen.fi: expires in 5 days;"
     )
     # Worst first: the critical domain is named before the warning ones.
     assert match[2].index("kriittinen.fi") < match[2].index("example.fi")
-    perf = _perfdata(match[3])
-    assert perf["example.fi"] == {"value": "25", "uom": "d", "warn": "30:", "crit": "7:"}
+    counts = _perfdata(match[3])  # the first line's perfdata: domains per state
+    assert {k: v["value"] for k, v in counts.items()} == {
+        "critical": "1", "warning": "2", "unknown": "1", "ok": "1"
+    }
+    # Days are plain numbers: the plugin guidelines define no unit for days.
+    assert perf["example.fi"] == {"value": "25", "uom": "", "warn": "30:", "crit": "7:"}
     assert perf["kriittinen.fi"]["warn"] == "60:" and perf["kriittinen.fi"]["crit"] == "10:"
-    assert perf["example.fi cert"] == {"value": "12", "uom": "d", "warn": "21:", "crit": "7:"}
+    assert perf["example.fi cert"] == {"value": "12", "uom": "", "warn": "21:", "crit": "7:"}
     assert "denic.de" not in perf and "tuntematon.fi" not in perf  # no days known
 
 
 def test_nagios_thresholds_alert_in_the_right_direction() -> None:
-    match = _STATUS.fullmatch(nagios_format.render(sample_report(), OPTS).splitlines()[0])
-    assert match is not None
-    perf = _perfdata(match[3])
+    _, _, perf = _nagios_parts(nagios_format.render(sample_report(), OPTS))
     # 25 days with warn 30 / crit 7 is a warning, not critical; 5 of 60/10 is critical;
     # 300 days is fine.
     assert (_alerts(25, perf["example.fi"]["warn"]), _alerts(25, perf["example.fi"]["crit"])) == (
@@ -476,12 +495,13 @@ def test_nagios_thresholds_alert_in_the_right_direction() -> None:
 
 def test_nagios_long_output_one_line_per_finding_no_pipes() -> None:
     report = sample_report()
-    lines = nagios_format.render(report, OPTS).splitlines()
-    long_output = lines[1:]
+    text = nagios_format.render(report, OPTS)
+    first, long_output, _ = _nagios_parts(text)
     assert len(long_output) == sum(len(r.findings) for r in report.results)
     assert all("|" not in line for line in long_output)
     assert "CRITICAL kriittinen.fi: expiry.critical: expires in 5 days" in long_output
-    assert lines[0].count("|") == 1  # only the perfdata separator
+    assert first.count("|") == 1  # only the perfdata separator
+    assert text.count("|") == 2  # and the one before the long output's perfdata
 
 
 def test_nagios_headline_names_the_domain_once() -> None:
@@ -496,7 +516,10 @@ def test_nagios_headline_names_the_domain_once() -> None:
 
 def test_nagios_ok() -> None:
     text = nagios_format.render(ok_report(), QUIET)
-    assert text == "DOMWATCH OK - 1 domains ok | 'example.fi'=300d;30:;7:\n"
+    assert text == (
+        "DOMWATCH OK - 1 domain ok | critical=0;;;0 warning=0;;;0 unknown=0;;;0 ok=1;;;0\n"
+        "1 domain checked | 'example.fi'=300;30:;7:\n"
+    )
 
 
 # --------------------------------------------------------------------------- github
@@ -610,7 +633,10 @@ def test_cli_formats_agree_with_json(tmp_path: Path) -> None:
         Site("month.com", expires_in=20),
         Site("nodate.de", expires_in=None),
         Site("nomx.com", mx=[]),
-        Site("unparsed.lab", whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\n"),
+        Site(
+        "unparsed.lab",
+        whois_text="Domain Name: UNPARSED.LAB\r\nRegistrar: Somebody\r\nExpiry: spring 2027\r\n",
+    ),
     ]
     outputs: dict[str, str] = {}
     with Lab() as lab:
@@ -686,17 +712,16 @@ def assert_agree(document: dict[str, Any], outputs: dict[str, str]) -> None:
     assert junit_state == states
     assert _group(junit_codes) == codes
 
-    lines = outputs["nagios"].splitlines()
-    match = _STATUS.fullmatch(lines[0])
+    first, long_text, perf = _nagios_parts(outputs["nagios"])
+    match = _STATUS.fullmatch(first)
     assert match is not None
     assert match[1].lower() == max(states.values(), key=rank.index)
-    perf = _perfdata(match[3] or "")
     assert {k: int(v["value"]) for k, v in perf.items() if not k.endswith(" cert")} == days
     for name in {n for n, _ in certs}:
         fewest = min(v for (n, _), v in certs.items() if n == name)
         assert perf[f"{name} cert"]["value"] == str(fewest)
     # Long output: "SEVERITY display_name: code: message".
-    nagios_codes = [line.split(": ", 2)[:2] for line in lines[1:]]
+    nagios_codes = [line.split(": ", 2)[:2] for line in long_text]
     assert _group((display[d.split(" ", 1)[1]], c) for d, c in nagios_codes) == codes
 
     gh_codes = []

@@ -115,6 +115,8 @@ def test_good_starttls_has_no_findings(world: World) -> None:
     assert tls["sans"] == ["mx1.example.test", "mx2.example.test"]
     assert (tls["trusted"], tls["hostname_match"]) == (True, True)
     assert result.cert_days_left == tls["days_left"]
+    assert result.cert_expires is not None
+    assert result.cert_expires.strftime("%Y-%m-%dT%H:%M:%SZ") == tls["not_after"]
     session = world.servers["mx1"].sessions[-1]
     assert (session.tls, session.sni, session.quit) == (True, "mx1.example.test", True)
     assert session.ehlo
@@ -145,6 +147,8 @@ def test_certificate_problems_get_mail_tls_codes(world: World) -> None:
     )
     assert {f.check for f in result.findings} == {"mail"}
     assert result.cert_days_left == -1
+    # The earliest of the four chains: the expired one.
+    assert result.cert_expires is not None and result.cert_expires.date() == PAST.date()
 
 
 def test_starttls_not_offered_or_refused(world: World) -> None:

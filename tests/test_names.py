@@ -126,3 +126,33 @@ def test_known_suffix() -> None:
     assert known_suffix("example.com")
     assert known_suffix("xn--r8jz45g.jp")
     assert not known_suffix("domains.lst")
+
+
+@pytest.mark.parametrize(
+    ("raw", "name", "host"),
+    [
+        # registrations of their own at second-level registries: looked up as given
+        ("hotel.gb.com", "hotel.gb.com", None),
+        ("www.Hotel.GB.com", "hotel.gb.com", "www.hotel.gb.com"),
+        ("shop.uk.com", "shop.uk.com", None),
+        ("trade.hk.com", "trade.hk.com", None),
+        ("mail.asso.eu.org", "asso.eu.org", "mail.asso.eu.org"),
+        ("braai.za.net", "braai.za.net", None),
+        ("poutine.co.ca", "poutine.co.ca", None),
+        ("pierogi.co.pl", "pierogi.co.pl", None),
+        ("familie.priv.at", "familie.priv.at", None),
+        ("nevsky.spb.ru", "nevsky.spb.ru", None),
+        ("tovar.com.ru", "tovar.com.ru", None),
+        # the zone itself is a registration under the TLD
+        ("gb.com", "gb.com", None),
+        # hosting suffixes of the private section are not registries: the owner of
+        # me.github.io cannot renew github.io, and github.io is what expires
+        ("me.github.io", "github.io", "me.github.io"),
+        ("blog.blogspot.com", "blogspot.com", "blog.blogspot.com"),
+    ],
+)
+def test_names_under_second_level_registries_are_kept(
+    raw: str, name: str, host: str | None
+) -> None:
+    normalised = normalise(raw)
+    assert (normalised.name, normalised.host) == (name, host)

@@ -14,11 +14,11 @@ import pytest
 
 from domwatch.config import Settings
 from domwatch.lab import Lab
-from domwatch.lab.receivers import HttpReceiver, MailReceiver, Received
 from domwatch.lab.world import Site, World
 from domwatch.model import Domain, DomainResult, Finding, Report, Severity
 from domwatch.notify import Plan, family, plan, redact, scrub, target_key
 from tests.conftest import Run, domwatch
+from tests.lab_receivers import HttpReceiver, MailReceiver, Received
 
 SECRET = "Zq8-hunter2-SECRET"
 PATH_SECRET = "T0KEN-in-path-9b1f"
@@ -405,17 +405,20 @@ def _report(*findings: tuple[str, str, Severity]) -> Report:
     return Report(datetime.now(timezone.utc), list(results.values()))
 
 
+SALT = bytes(16)
+
+
 def _plan(report: Report, store: dict[str, Any], minimum: str = "warning") -> Plan:
     settings = Settings(notify_urls=("json://example.com/x",), notify_min=minimum)
     (only,) = plan(report, settings, store, {"json://example.com/x": None},
-                   now=datetime.now(timezone.utc))
+                   now=datetime.now(timezone.utc), salt=SALT)
     return only
 
 
 def test_raising_the_threshold_forgets_warnings_but_a_critical_is_news_at_once() -> None:
     store: dict[str, Any] = {}
     first = _plan(_report(("a.fi", "expiry.warning", Severity.WARNING)), store)
-    store[target_key("json://example.com/x")] = first.on_success
+    store[target_key("json://example.com/x", SALT)] = first.on_success
     quiet = _plan(_report(("a.fi", "expiry.warning", Severity.WARNING)), store, "critical")
     assert quiet.message is None  # forgetting a warning under a raised threshold is no news
     worse = _plan(_report(("a.fi", "expiry.critical", Severity.CRITICAL)), store, "critical")
@@ -424,7 +427,7 @@ def test_raising_the_threshold_forgets_warnings_but_a_critical_is_news_at_once()
 
 
 def test_a_hand_mangled_state_record_is_ignored_not_fatal() -> None:
-    key = target_key("json://example.com/x")
+    key = target_key("json://example.com/x", SALT)
     store: dict[str, Any] = {key: {"told": {"a.fi": {"expiry": {"severity": "purple"}},
                                             "b.fi": "nonsense"},
                                    "events": 7, "since": "yesterday"}}

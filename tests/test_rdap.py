@@ -18,7 +18,15 @@ from domwatch.config import Settings
 from domwatch.lab import Lab
 from domwatch.lab.ca import LabCA
 from domwatch.lab.rdap_server import RdapDomain, RdapServer, bootstrap_document
-from domwatch.net.http import HttpClient, is_private_address, referral_allowed
+from domwatch.net.address_policy import (
+    AddressPolicy,
+    AddressRefused,
+    Scope,
+    Unresolvable,
+    scope_of,
+)
+from domwatch.net.http import HttpClient
+from domwatch.net.resolver import Nameserver, Resolver
 from domwatch.sources.base import Lookup
 from domwatch.sources.rdap import (
     RdapSource,
@@ -250,17 +258,48 @@ def test_domain_url_with_and_without_slash() -> None:
     )
 
 
-def test_private_address_decision() -> None:
-    for private in ("10.1.2.3", "192.168.0.1", "127.0.0.1", "169.254.169.254", "::1", "fe80::1"):
-        assert is_private_address(private), private
-    assert is_private_address("::ffff:10.0.0.1")
-    assert not is_private_address("8.8.8.8")
-    assert not is_private_address("2606:4700:4700::1111")
-    # A public server may not send us inside; a private one may; the setting lifts the rule.
-    assert not referral_allowed(referrer_private=False, target_private=True, allow_private=False)
-    assert referral_allowed(referrer_private=True, target_private=True, allow_private=False)
-    assert referral_allowed(referrer_private=False, target_private=True, allow_private=True)
-    assert referral_allowed(referrer_private=False, target_private=False, allow_private=False)
+def test_address_scopes() -> None:
+    for address, scope in [
+        ("10.1.2.3", Scope.PRIVATE), ("192.168.0.1", Scope.PRIVATE), ("fd12::1", Scope.PRIVATE),
+        ("100.64.0.1", Scope.PRIVATE), ("127.0.0.1", Scope.LOOPBACK), ("::1", Scope.LOOPBACK),
+        ("169.254.169.254", Scope.FORBIDDEN), ("fe80::1", Scope.FORBIDDEN),
+        ("::ffff:169.254.1.1", Scope.FORBIDDEN), ("0.0.0.0", Scope.FORBIDDEN),
+        ("fd00:ec2::254", Scope.FORBIDDEN), ("100.100.100.200", Scope.FORBIDDEN),
+        ("168.63.129.16", Scope.FORBIDDEN), ("224.0.0.1", Scope.FORBIDDEN),
+        ("::ffff:10.0.0.1", Scope.PRIVATE), ("8.8.8.8", Scope.PUBLIC),
+        ("2606:4700:4700::1111", Scope.PUBLIC),
+    ]:
+        assert scope_of(address)[0] is scope, address
+
+
+def test_referral_rules() -> None:
+    async def vet(host: str, referrer: str | None, allow: bool = False) -> str:
+        # Address literals and metadata names need no DNS: the resolver is never asked.
+        policy = AddressPolicy(Resolver([Nameserver("127.0.0.1", 9)], timeout=0.1),
+                               allow_private=allow)
+        source = await policy.vet(referrer) if referrer else None
+        try:
+            return (await policy.vet(host, source)).address
+        except (AddressRefused, Unresolvable) as exc:
+            return f"refused: {exc}"
+
+    def decide(host: str, referrer: str | None, allow: bool = False) -> str:
+        return asyncio.run(vet(host, referrer, allow))
+
+    assert decide("10.0.0.1", None) == "10.0.0.1"  # a configured server may be anywhere...
+    assert "link-local" in decide("169.254.169.254", None)  # ...but never there
+    assert decide("8.8.8.8", "10.0.0.1") == "8.8.8.8"  # any space may refer out to the internet
+    assert decide("10.0.0.2", "10.0.0.1") == "10.0.0.2"  # an intranet server within it
+    assert decide("127.0.0.2", "127.0.0.1") == "127.0.0.2"  # a lab within this machine
+    assert "private" in decide("10.0.0.1", "8.8.8.8")  # never from outside into an intranet
+    assert "loopback" in decide("127.0.0.1", "8.8.8.8")
+    assert "loopback" in decide("127.0.0.1", "10.0.0.1")  # nor from the intranet into this host
+    assert "private" in decide("10.0.0.1", "127.0.0.1")
+    assert decide("10.0.0.1", "8.8.8.8", allow=True) == "10.0.0.1"  # unless allowed
+    assert "link-local" in decide("169.254.169.254", "127.0.0.1", allow=True)  # never
+    assert "metadata" in decide("metadata.google.internal", "127.0.0.1", allow=True)
+    assert "metadata" in decide("fd00:ec2::254", None, allow=True)
+    assert "not a host name" in decide("a" * 300 + ".example", "127.0.0.1")
 
 
 # --- bootstrap ---------------------------------------------------------------------------------
@@ -335,13 +374,19 @@ def test_bootstrap_refresh_failure_keeps_the_bundled_copy(tmp_path: Path) -> Non
     assert boot.base_urls("com") == ["https://rdap.verisign.com/com/v1/"]
 
 
-def test_cache_off_means_the_bundled_copy(tmp_path: Path) -> None:
+def test_cache_off_falls_back_to_the_bundled_copy_when_the_fetch_fails(tmp_path: Path) -> None:
     settings = Settings(rdap_bootstrap="https://127.0.0.1:9/dns.json", cache=False)
     assert _load(settings).origin == "bundled"
 
 
 def test_operator_servers_override_the_bootstrap(tmp_path: Path) -> None:
-    settings = Settings(cache=False, rdap_servers={"com": "https://rdap.intranet.example"})
+    source = tmp_path / "dns.json"
+    source.write_bytes(bootstrap_document({"com": "https://rdap.example/"}, "2031-01-01T00:00:00Z"))
+    settings = Settings(
+        cache=False,
+        rdap_bootstrap=str(source),
+        rdap_servers={"com": "https://rdap.intranet.example"},
+    )
     assert _load(settings).base_urls("com")[0] == "https://rdap.intranet.example/"
 
 
@@ -522,9 +567,18 @@ def test_thin_registry_follows_the_registrar_link(
     assert result.trail[-1].note == "HTTP 404"
 
 
-def test_redirects_are_followed_and_bounded(registry: RdapServer, settings: Settings) -> None:
-    registry.add("moved.test", redirect=registry.url + "domain/home.test")
-    registry.add("home.test", registrar="Moved Registrar")
+@pytest.fixture
+def new_home(lab: Lab, ca: LabCA) -> RdapServer:
+    """The registry's new RDAP service, where the old one redirects (same names, new path)."""
+    context = ca.server_context("127.0.0.1", "localhost")
+    return lab.add(RdapServer(ssl_context=context, prefix="/v2/"))
+
+
+def test_redirects_are_followed_and_bounded(
+    registry: RdapServer, new_home: RdapServer, settings: Settings
+) -> None:
+    registry.add("moved.test", redirect=new_home.url + "domain/moved.test")
+    new_home.add("moved.test", registrar="Moved Registrar")
     result, _ = _lookup(settings, _bootstrap(registry), "moved.test")
     assert result.outcome == "registered", result.reason
     assert result.registration is not None
@@ -536,36 +590,33 @@ def test_redirects_are_followed_and_bounded(registry: RdapServer, settings: Sett
     assert result.outcome == "failed" and "redirects" in result.reason
 
 
-async def _lab_is_public(host: str) -> bool:
-    """Pretend 127.0.0.1 is a public registry and ``localhost`` an intranet host."""
-    return host == "localhost"
+def test_redirect_is_vetted_by_the_address_policy(
+    registry: RdapServer, new_home: RdapServer, settings: Settings
+) -> None:
+    # The lab is on loopback: a redirect within this machine is followed, by name too...
+    inside = new_home.url.replace("127.0.0.1", "localhost") + "domain/local.test"
+    registry.add("local.test", redirect=inside)
+    new_home.add("local.test")
+    result, _ = _lookup(settings, _bootstrap(registry), "local.test")
+    assert result.outcome == "registered", result.reason
+    # ...one into an intranet or to a link-local address is refused before any connection.
+    for target in ("10.255.255.1", "169.254.169.254"):
+        registry.requests.clear()
+        registry.add("evil.test", redirect=f"https://{target}:{registry.server.port}/x")
+        result, _ = _lookup(settings, _bootstrap(registry), "evil.test")
+        assert result.outcome == "failed"
+        assert "refused" in result.reason and target in result.reason
+        assert len(registry.requests) == 1  # nothing else was asked
 
 
-def test_public_server_cannot_redirect_into_private_space(
+def test_registry_link_into_an_intranet_is_refused(
     registry: RdapServer, settings: Settings
 ) -> None:
-    inside = registry.url.replace("127.0.0.1", "localhost") + "domain/home.test"
-    registry.add("evil.test", redirect=inside)
-    registry.add("home.test")
-    result, _ = _lookup(settings, _bootstrap(registry), "evil.test", address_check=_lab_is_public)
-    assert result.outcome == "failed"
-    assert "private address" in result.reason
-    assert len(registry.requests) == 1  # the private target was never asked
-
-    allowed = replace(settings, allow_private=True)
-    result, _ = _lookup(allowed, _bootstrap(registry), "evil.test", address_check=_lab_is_public)
-    assert result.outcome == "registered"
-
-
-def test_public_registry_cannot_link_into_private_space(
-    registry: RdapServer, settings: Settings
-) -> None:
-    inside = registry.url.replace("127.0.0.1", "localhost") + "domain/thin.test"
     expires = datetime(2027, 1, 1, tzinfo=UTC)
-    registry.add("thin.test", expires=expires, related=inside)
-    result, _ = _lookup(settings, _bootstrap(registry), "thin.test", address_check=_lab_is_public)
+    registry.add("thin.test", expires=expires, related="https://10.255.255.1/domain/thin.test")
+    result, _ = _lookup(settings, _bootstrap(registry), "thin.test")
     assert result.outcome == "registered"  # the registry's own answer still counts
-    assert "private address" in result.trail[-1].note
+    assert "refused" in result.trail[-1].note and "private" in result.trail[-1].note
     assert len(registry.requests) == 1
 
 
@@ -602,6 +653,41 @@ def test_bootstrap_refresh_from_the_lab(registry: RdapServer, settings: Settings
     boot = _load(cached, now=time.time() + 86400 + 5)
     assert len(registry.requests) == 2
     assert boot.base_urls("test") == [registry.url]
+
+
+def test_no_cache_fetches_the_bootstrap_for_the_run_and_keeps_it_in_memory(
+    registry: RdapServer, settings: Settings, tmp_path: Path
+) -> None:
+    # --no-cache means fresh answers: a fresh bootstrap too, not the months-old bundled copy
+    registry.serve_bootstrap({"test": registry.url}, "2020-01-01T00:00:00Z")
+    fresh = replace(settings, rdap_bootstrap=registry.bootstrap_url, cache_dir=tmp_path / "c")
+    assert not fresh.cache
+    boot = _load(fresh)
+    assert boot.origin == registry.bootstrap_url and boot.base_urls("test") == [registry.url]
+    assert len(registry.requests) == 1
+    assert not (tmp_path / "c").exists()  # kept in memory only
+    _load(fresh)
+    assert len(registry.requests) == 2  # every run without the cache asks again
+
+
+def test_bootstrap_is_loaded_at_the_first_lookup_not_before(
+    registry: RdapServer, settings: Settings
+) -> None:
+    registry.serve_bootstrap({"test": registry.url})
+    registry.add("first.test")
+    registry.add("second.test")
+    lazy = replace(settings, rdap_bootstrap=registry.bootstrap_url)
+
+    async def go() -> list[str]:
+        async with HttpClient.from_settings(lazy) as http:
+            source = RdapSource(lazy, None, http)
+            assert registry.requests == []  # a run without registration lookups asks nothing
+            found = await asyncio.gather(source.lookup("first.test"), source.lookup("second.test"))
+            return [r.outcome for r in found]
+
+    assert asyncio.run(go()) == ["registered", "registered"]
+    paths = [r.path for r in registry.requests]
+    assert paths.count("/dns.json") == 1  # once, however many lookups wait for it
 
 
 def test_bootstrap_refresh_failure_over_https_uses_bundled(

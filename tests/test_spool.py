@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from test_formats import ok_report, sample_report
 
-from domwatch.model import Report, Status
+from domwatch.model import DomainResult, Report, Status
 from domwatch.report import FORMATS, RenderOptions, render, render_chunks
 from domwatch.spool import ResultSpool
+from domwatch.state import State, apply, snapshot
+
+
+def tagged_report() -> Report:
+    """The sample with what later issues added: tags, a certificate's notAfter, and a run whose
+    network was not usable."""
+    report = sample_report()
+    results = list(report.results)
+    first = results[0]
+    results[0] = replace(
+        first,
+        domain=replace(first.domain, tags=("customer:acme", "team \"ops\"")),
+        cert_expires=datetime(2026, 12, 7, 12, 0, tzinfo=timezone.utc),
+    )
+    return replace(report, results=results,
+                   network_problem="no answer from the DNS resolver 192.0.2.53:53")
+
+
+REPORTS = (sample_report, ok_report, tagged_report)
 
 
 def _spooled(report: Report, in_memory: int = 0) -> Report:
@@ -20,14 +41,13 @@ def _spooled(report: Report, in_memory: int = 0) -> Report:
     spool = ResultSpool([r.domain for r in results], in_memory=in_memory)
     for index in reversed(range(len(results))):
         spool.put(index, results[index])
-    return Report(report.generated, spool, report.duration, report.stats, report.notifications)
+    return replace(report, results=spool)
 
 
 def _same(a: Any, b: Any) -> None:
     assert a.domain is b.domain
-    assert (a.findings, a.registration, a.sections, a.cert_days_left, a.checks_run) == (
-        b.findings, b.registration, b.sections, b.cert_days_left, b.checks_run
-    )
+    for name in (f.name for f in fields(DomainResult)):
+        assert getattr(a, name) == getattr(b, name), name
 
 
 def test_results_come_back_in_input_order_from_disk() -> None:
@@ -44,14 +64,15 @@ def test_results_come_back_in_input_order_from_disk() -> None:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("quiet", [False, True])
 def test_every_format_reads_the_same_from_a_spool(fmt: str, quiet: bool) -> None:
-    for report in (sample_report(), ok_report()):
+    for report in (make() for make in REPORTS):
         options = RenderOptions(quiet=quiet)
         assert render(_spooled(report), fmt, options) == render(report, fmt, options)
 
 
 @pytest.mark.parametrize("quiet", [False, True])
 def test_streamed_json_is_the_document_json_dumps_would_write(quiet: bool) -> None:
-    for report in (sample_report(), ok_report(), Report(sample_report().generated, [])):
+    empty = Report(sample_report().generated, [])
+    for report in (*(make() for make in REPORTS), empty, _spooled(tagged_report())):
         document = report.to_json()
         if quiet:
             document["domains"] = [d for d in document["domains"] if d["status"] != "ok"]
@@ -59,6 +80,30 @@ def test_streamed_json_is_the_document_json_dumps_would_write(quiet: bool) -> No
         pieces = list(render_chunks(report, "json", RenderOptions(quiet=quiet)))
         assert "".join(pieces) == expected
         assert len(pieces) >= 3  # written piece by piece, not as one string
+    tagged = json.loads(render(_spooled(tagged_report()), "json", RenderOptions()))
+    assert tagged["network_problem"].startswith("no answer from the DNS resolver")
+    assert tagged["domains"][0]["tags"] == ["customer:acme", 'team "ops"']
+
+
+def test_change_findings_join_the_spooled_results_and_their_states() -> None:
+    """state.apply on a run's spool: results read back are copies, so those that gained a
+    change.* finding must be put back, and the tallies (exit status) follow."""
+    plain = sample_report()
+    spooled = _spooled(plain)  # copies, pickled now: applying to plain leaves them alone
+    state_a, state_b = State(), State()
+    for state, report in ((state_a, plain), (state_b, spooled)):
+        ok = report.results[2]
+        assert ok.registration is not None
+        moved = replace(ok.registration, statuses=("clientTransferProhibited",))
+        state.domains[ok.domain.name] = snapshot(moved)
+        apply(state, report)
+    assert state_a == state_b
+    assert [f.code for f in spooled.results[2].findings] == ["change.status"]
+    for original, read in zip(plain.results, spooled.results, strict=True):
+        _same(original, read)
+    assert spooled.summary() == plain.summary()
+    assert list(spooled.statuses()) == [r.status for r in plain.results]
+    assert spooled.results[2].status is Status.WARNING
 
 
 def test_results_stay_readable_when_the_disk_refuses() -> None:

@@ -154,7 +154,7 @@ def test_healthy_site_has_no_findings_and_full_json(world: World) -> None:
         "http_status": 200,
         "redirects": [],
     }
-    assert tls["subject"] == "CN=valid.example.test,OU=" + tls["subject"].split(",OU=")[1]
+    assert tls["subject"] == "CN=valid.example.test"
     assert "O=domwatch lab CA" in tls["issuer"]
     assert tls["sans"] == [
         "valid.example.test",
@@ -166,6 +166,8 @@ def test_healthy_site_has_no_findings_and_full_json(world: World) -> None:
     assert tls["days_left"] > 300
     assert tls["not_after"].endswith("Z")
     assert result.cert_days_left == tls["days_left"]
+    assert result.cert_expires is not None
+    assert result.cert_expires.strftime("%Y-%m-%dT%H:%M:%SZ") == tls["not_after"]
     # One request with SNI and Host naming the site, not the address.
     request = world.servers["valid"].requests[-1]
     assert request.host == "valid.example.test"
@@ -184,6 +186,7 @@ def test_expired_certificate(world: World) -> None:
     assert only_address(result)["tls"]["days_left"] == -3
     assert only_address(result)["http_status"] == 200  # read despite the failed verification
     assert result.cert_days_left == -3
+    assert result.cert_expires is not None and result.cert_expires.date() == PAST.date()
 
 
 def test_certificate_expiring_in_five_days(world: World) -> None:

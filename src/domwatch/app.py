@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextlib
 import logging
 import os
 import shutil
@@ -12,32 +12,79 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from domwatch.config import Config, ConfigError, Settings, load_config
-from domwatch.model import DomainResult, Report, Status
-from domwatch.report import RenderOptions, render_chunks, write_atomically
+from domwatch.config import Config, ConfigError, Settings, check_report_path, load_config
+from domwatch.model import Report, Status
+from domwatch.report import (
+    RenderOptions,
+    fit_encoding,
+    plural,
+    render_chunks,
+    unicode_encoding,
+    write_atomically,
+)
 
 if TYPE_CHECKING:
     from domwatch.net.limits import Limits
     from domwatch.state import State
 
 Fail = Callable[[str], NoReturn]
+LOCK_SLACK = 5.0  # seconds beyond the timeout to wait for another run's hold on the state
 
 
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
+class _Held(logging.Handler):
+    """Under ``-q``: warnings wait for the report, and are told only if a domain needs
+    attention (cron mails stderr too: a run where all is well must print nothing at all)."""
+
+    LIMIT = 100  # a run that warns more than this has the first hundred told
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__()
+        self.target = target
+        self.records: list[logging.LogRecord] = []
+        self.concluded = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.concluded:
+            self.target.handle(record)
+        elif len(self.records) < self.LIMIT:
+            self.records.append(record)
+
+    def conclude(self, tell: bool) -> None:
+        """Tell the held warnings (or drop them), and pass any later ones straight through."""
+        if tell:
+            for record in self.records:
+                self.target.handle(record)
+        self.records.clear()
+        self.concluded = True
+
+
+def _setup_logging(verbose: bool, quiet: bool = False) -> _Held | None:
+    """Log to stderr (``-v``: every exchange); under ``quiet`` warnings are held (see _Held)."""
     root = logging.getLogger("domwatch")
-    root.addHandler(handler)
+    for old in [h for h in root.handlers if getattr(h, "domwatch_cli", False)]:
+        root.removeHandler(old)  # a second command in one process (tests) replaces the first's
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
+    held = _Held(handler) if quiet and not verbose else None
+    installed = held or handler
+    installed.domwatch_cli = True  # type: ignore[attr-defined]
+    root.addHandler(installed)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    return held
 
 
 def exit_status(report: Report, fail_on: str) -> int:
-    """The process exit status for the report's worst state under ``--fail-on``."""
+    """The process exit status for the report's worst state under ``--fail-on``.
+
+    A check that could not be done is not a pass: UNKNOWN gives 3 at every level but
+    ``never``; ``--fail-on critical`` only stops WARNING from counting.
+    """
     worst = report.status
     if fail_on == "never":
         return 0
-    if fail_on == "critical" and worst is not Status.CRITICAL:
-        return 0
+    if fail_on == "critical" and worst is Status.WARNING:
+        unknown = Status.UNKNOWN in report.statuses()  # no result read back (see spool)
+        return Status.UNKNOWN.exit_code if unknown else 0
     return worst.exit_code
 
 
@@ -45,35 +92,67 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
     """``domwatch check``: load, run, report, exit status."""
     try:
         config = load_config(targets, options, stdin=sys.stdin, cwd=Path.cwd())
+        check_report_path(config.settings)
     except ConfigError as exc:
         fail(str(exc))
     settings = config.settings
-    _setup_logging(settings.verbose)
-    state = _load_state(settings) if settings.state else None
-    each: Callable[[DomainResult], None] | None = None
-    if state is not None:
-        from domwatch.state import apply_one
+    held = _setup_logging(settings.verbose, settings.quiet)
+    report = asyncio.run(_run_with_progress(config))
+    with contextlib.ExitStack() as lock:
+        code = _conclude(report, settings, lock, fail=fail)
+    if held is not None:
+        held.conclude(report.status is not Status.OK)
+    _after_report(report, settings)
+    return code
 
-        # Changes since the last run join each result as it comes, before it is spooled.
-        each = functools.partial(apply_one, state[0])
-    report = asyncio.run(_run_with_progress(config, each))
-    _notify(report, settings, state[0] if state is not None else None)
+
+def _after_report(report: Report, settings: Settings) -> None:
+    """stderr's closing lines, after the report (on a terminal: below the table, not above)."""
+    lines: list[str] = []
+    if report.network_problem is not None:
+        lines.append(
+            f"domwatch: the network or DNS resolver is not usable: {report.network_problem}; "
+            "the DNS, web and mail checks were not run and their domains are UNKNOWN"
+        )
+    if not settings.quiet:
+        lines.append(summary_line(report))
+    if lines:
+        sys.stderr.write("".join(line + "\n" for line in lines))
+        sys.stderr.flush()
+
+
+def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
+              fail: Fail) -> int:
+    """State, notifications, report: under the state lock from reading the state to saving it."""
+    state = _load_state(settings, held) if settings.state else None
+    if state is not None:
+        from domwatch.state import apply
+
+        apply(state[0], report)  # change.* findings join the spooled results
+    if state is None or state[2]:
+        _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
     if settings.output is not None:
-        pieces = render_chunks(report, settings.format, RenderOptions())
+        pieces = render_chunks(report, settings.format, RenderOptions(sort=settings.sort))
         try:
             write_atomically(settings.output, pieces)
         except OSError as exc:
             fail(f"{settings.output}: cannot write the report: {exc.strerror or exc}")
     else:
-        # Written as it is rendered: a big JSON report is never one string in memory.
-        shown = RenderOptions(color, width, settings.quiet)
-        for piece in render_chunks(report, settings.format, shown):
-            sys.stdout.write(piece)
+        encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+        options = RenderOptions(
+            color, width, settings.quiet, settings.sort, ascii=not unicode_encoding(encoding)
+        )
+        # Written as it is rendered: a big JSON report is never one string in memory. Each
+        # piece can be fitted on its own: fit_encoding works character by character.
+        for piece in render_chunks(report, settings.format, options):
+            text = fit_encoding(piece, settings.format, encoding)
+            if text:
+                sys.stdout.write(text)
         sys.stdout.flush()
-    if state is not None:
+    if state is not None and state[2]:
         # After the report is out: a state file that cannot be written costs no report.
         try:
             state[0].save(state[1])
@@ -98,16 +177,28 @@ def _notify(report: Report, settings: Settings, state: State | None) -> None:
         report.notifications = outcomes_json(outcomes)
 
 
-def _load_state(settings: Settings) -> tuple[State, Path]:
-    from domwatch.state import State, default_path
+def _load_state(settings: Settings, held: contextlib.ExitStack) -> tuple[State, Path, bool]:
+    """The state, its path, and whether this run holds its lock (may notify and save)."""
+    from domwatch.state import State, StateBusy, StateLock, default_path
 
     path = settings.state_path or default_path()
-    return State.load(path), path
+    # The other run holds the lock for its notifications (each bounded by the timeout) and
+    # for writing its report and state: wait that long, then go on without them.
+    lock = StateLock(path, wait=settings.timeout + LOCK_SLACK)
+    try:
+        held.enter_context(lock)
+    except StateBusy:
+        logging.getLogger("domwatch").warning(
+            "another domwatch run is using the state file %s: this run reports the changes it "
+            "sees but sends no notifications and does not update the state", path
+        )
+        return State.load(path, set_aside=False), path, False
+    except OSError as exc:  # no lock file possible (a read-only directory): as before, unlocked
+        logging.getLogger("domwatch").debug("state lock %s: %s", lock.path, exc)
+    return State.load(path), path, True
 
 
-async def _run_with_progress(
-    config: Config, each: Callable[[DomainResult], None] | None = None
-) -> Report:
+async def _run_with_progress(config: Config) -> Report:
     """Run, with a progress bar on stderr when it is a terminal; then the one-line summary."""
     from domwatch.net.limits import Limits
     from domwatch.runner import run
@@ -118,18 +209,13 @@ async def _run_with_progress(
     if show is None:
         show = sys.stderr.isatty() and not settings.quiet
     if not show:
-        report = await run(config, limits=limits, each=each)
+        report = await run(config, limits=limits)
     else:
-        report = await _run_with_bar(config, limits, each)
-    if not settings.quiet:
-        sys.stderr.write(summary_line(report) + "\n")
-        sys.stderr.flush()
+        report = await _run_with_bar(config, limits)
     return report
 
 
-async def _run_with_bar(
-    config: Config, limits: Limits, each: Callable[[DomainResult], None] | None
-) -> Report:
+async def _run_with_bar(config: Config, limits: Limits) -> Report:
     import time
 
     from rich.console import Console
@@ -166,8 +252,7 @@ async def _run_with_bar(
 
         refresher = asyncio.ensure_future(refresh())
         try:
-            return await run(config, progress=lambda _r: bar.advance(task), limits=limits,
-                             each=each)
+            return await run(config, progress=lambda _r: bar.advance(task), limits=limits)
         finally:
             refresher.cancel()
 
@@ -187,12 +272,12 @@ def summary_line(report: Report) -> str:
     """``domwatch: 1000 domains in 42.1 s; 12 lookups retried, 3 throttled`` (for stderr)."""
     stats = report.stats
     line = (
-        f"domwatch: {len(report.results)} domains in {report.duration:.1f} s; "
-        f"{stats.get('lookups_retried', 0)} lookups retried, "
+        f"domwatch: {plural(len(report.results), 'domain')} in {report.duration:.1f} s; "
+        f"{plural(stats.get('lookups_retried', 0), 'lookup')} retried, "
         f"{stats.get('lookups_throttled', 0)} throttled"
     )
     if stats.get("cache_hits"):
-        line += f"; {stats['cache_hits']} registrations from the cache"
+        line += f"; {plural(stats['cache_hits'], 'registration')} from the cache"
     if stats.get("cache_stale"):
         line += f", {stats['cache_stale']} stale"
     return line

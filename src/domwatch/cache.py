@@ -29,6 +29,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from domwatch import safe_json
+from domwatch.files import PRIVATE_FILE, private_dir
 from domwatch.model import Registration
 
 log = logging.getLogger("domwatch.cache")
@@ -133,26 +135,34 @@ class Cache:
         self._rows: dict[str, Cached | None] = {}
         self._pending: list[tuple[str, str, str, float, float]] = []
         self.broken = False
+        self.unreadable = 0  # rows set aside this run (not as this version writes them)
 
     @classmethod
     def open(cls, directory: Path) -> Cache | None:
-        """The cache in ``directory``, or None (with a warning) when it cannot be used."""
+        """The cache in ``directory``, or None (with a warning) when it cannot be used.
+
+        Only a file SQLite says is damaged or not a database is set aside (renamed, with its
+        journal, to ``domwatch.sqlite3.corrupt-<time>``) and a new one started; anything else,
+        "database is locked" by another run above all, means this run goes on without the
+        cache and leaves the file alone.
+        """
         path = directory / FILE_NAME
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
             return cls(_connect(path), path)
         except sqlite3.DatabaseError as exc:
-            # Not a database (or a damaged one): it is only a cache, start a new one.
-            log.warning("cache %s unusable (%s); starting a new one", path, exc)
+            if not _is_corruption(exc):
+                log.warning("cache %s unusable (%s); running without it", path, exc)
+                return None
+            aside = _set_aside(path)
+            log.warning("cache %s is damaged (%s); %s, starting a new one", path, exc, aside)
             try:
-                for suffix in ("", "-wal", "-shm"):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(f"{path}{suffix}")
                 return cls(_connect(path), path)
             except (OSError, sqlite3.Error) as again:
                 log.warning("cache %s unusable (%s); running without it", path, again)
         except (OSError, sqlite3.Error) as exc:
-            log.warning("cache %s unusable (%s); running without it", path, exc)
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            log.warning("cache %s unusable (%s); running without it", path, why)
         return None
 
     def load(self, domains: Iterable[str]) -> None:
@@ -169,7 +179,10 @@ class Cache:
                 chunk,
             )
             for domain, outcome, data, fetched, fresh_until in rows:
-                self._rows[domain] = _decode(outcome, data, fetched, fresh_until)
+                cached = _decode(outcome, data, fetched, fresh_until)
+                if cached is None:
+                    self._unreadable(domain)
+                self._rows[domain] = cached
 
     def registration(self, domain: str) -> Cached | None:
         """The cached answer about ``domain``, fresh or not.
@@ -205,8 +218,11 @@ class Cache:
         """The cached WHOIS server of ``tld``, when fresh."""
         rows = self._query("SELECT server, fresh_until FROM referral WHERE tld = ?", (tld,))
         for server, fresh_until in rows:
+            if not isinstance(server, str) or not isinstance(fresh_until, int | float):
+                self._unreadable(f"referral of .{tld}")
+                return None
             if time.time() < fresh_until:
-                return str(server)
+                return server
         return None
 
     def remember_referral(self, tld: str, server: str) -> None:
@@ -255,12 +271,56 @@ class Cache:
             # A locked database past the busy timeout, a full disk: the run goes on uncached.
             self._give_up(exc)
 
+    def _unreadable(self, what: str) -> None:
+        """A row this version cannot read is ignored (the next answer replaces it); one warning."""
+        self.unreadable += 1
+        if self.unreadable == 1:
+            log.warning("cache %s: unreadable entries set aside (first: %s); they are asked afresh",
+                        self.path, what[:80])
+
     def _give_up(self, exc: sqlite3.Error) -> None:
         log.warning("cache %s: %s; going on without it", self.path, exc)
         self.broken = True
 
 
+_CORRUPTION_CODES = frozenset({11, 26})  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite says the file is damaged, as opposed to busy, locked, read-only..."""
+    code = getattr(exc, "sqlite_errorcode", None)  # Python 3.11+
+    if isinstance(code, int):
+        return code & 0xFF in _CORRUPTION_CODES
+    # Before 3.11: OperationalError is locked/busy/readonly/IO; the base class is corruption.
+    text = str(exc).lower()
+    return type(exc) is sqlite3.DatabaseError and (
+        "malformed" in text or "not a database" in text
+    )
+
+
+def _set_aside(path: Path) -> str:
+    """Rename a damaged cache (and its journal files) out of the way; never delete it."""
+    aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+    try:
+        for suffix in ("-wal", "-shm", ""):
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+    except OSError as exc:
+        return f"could not move it aside ({exc.strerror or exc})"
+    return f"moved to {aside.name}"
+
+
 def _connect(path: Path) -> sqlite3.Connection:
+    # The file is created 0600 before SQLite opens it: SQLite gives its -wal and -shm files
+    # the database's mode, and the cache says which domains this operator watches.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, PRIVATE_FILE)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(f"{path}{suffix}", PRIVATE_FILE)
     db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -284,10 +344,13 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _when(text: object) -> datetime | None:
-    if not isinstance(text, str):
+    if text is None:
         return None
+    if not isinstance(text, str):
+        raise ValueError("not a date")
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)  # OverflowError past datetime.max: a bad row
 
 
 def _encode(registration: Registration | None) -> dict[str, Any] | None:
@@ -306,27 +369,47 @@ def _encode(registration: Registration | None) -> dict[str, Any] | None:
     }
 
 
-def _decode(outcome: str, data: str, fetched: float, fresh_until: float) -> Cached | None:
-    """A row back as an answer; None for a row this version cannot read."""
+def _decode(outcome: object, data: object, fetched: object, fresh_until: object) -> Cached | None:
+    """A row back as an answer; None for a row this version cannot read (every field typed)."""
+    if outcome not in ("registered", "not_found") or not isinstance(data, str):
+        return None
+    if not isinstance(fetched, int | float) or not isinstance(fresh_until, int | float):
+        return None
     try:
-        doc = json.loads(data)
+        doc = safe_json.loads(data)
         registration = None
         if doc is not None:
+            if not isinstance(doc, dict):
+                return None
             registration = Registration(
-                source=str(doc["source"]),
-                server=doc.get("server"),
-                registrar=doc.get("registrar"),
+                source=_typed(doc.get("source"), str),
+                server=_optional(doc.get("server"), str),
+                registrar=_optional(doc.get("registrar"), str),
                 expires=_when(doc.get("expires")),
                 registrar_expires=_when(doc.get("registrar_expires")),
-                statuses=tuple(str(s) for s in doc.get("statuses", ())),
-                nameservers=tuple(str(n) for n in doc.get("nameservers", ())),
-                expiry_published=bool(doc.get("expiry_published", True)),
+                statuses=_texts(doc.get("statuses", [])),
+                nameservers=_texts(doc.get("nameservers", [])),
+                expiry_published=_typed(doc.get("expiry_published", True), bool),
                 cached=True,
                 fetched=_when(doc.get("fetched")),
             )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, OverflowError):
         return None
-    if outcome not in ("registered", "not_found"):
-        return None
-    return Cached(outcome, registration, float(fetched), float(fresh_until))
+    return Cached(str(outcome), registration, float(fetched), float(fresh_until))
+
+
+def _typed(value: object, kind: type[Any]) -> Any:
+    if not isinstance(value, kind):
+        raise ValueError(f"expected {kind.__name__}")
+    return value
+
+
+def _optional(value: object, kind: type[Any]) -> Any:
+    return None if value is None else _typed(value, kind)
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of text")
+    return tuple(value)
 

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TextIO, TypeVar, cast
 from urllib.parse import urlsplit
@@ -26,12 +27,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
-from domwatch.model import CHECKS, Domain, Thresholds
+from domwatch.model import CHECKS, FINDING_CODES, Domain, Thresholds
 from domwatch.names import BadName, Name, known_suffix, normalise, to_ascii
 from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
+from domwatch.redaction import redact_urls
 
-FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github")
+FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
 FAIL_ON = ("warning", "critical", "never")
+SORTS = ("urgency", "input")  # the table's order
 NOTIFY_MIN = ("warning", "critical")
 DEFAULT_FILE = "domwatch.toml"
 
@@ -40,7 +43,14 @@ KeyPath = tuple[str | int, ...]
 
 
 class ConfigError(Exception):
-    """Bad input: the message is one line naming the file, line and key (exit 64)."""
+    """Bad input: the message is one line naming the file, line and key (exit 64).
+
+    URLs quoted in it are redacted as reports redact them: a notification URL typed in the
+    wrong place (a string for an array, a URL for a variable name) must not print its secret.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact_urls(message))
 
 
 @dataclass(frozen=True)
@@ -66,6 +76,7 @@ class Settings:
     checks: tuple[str, ...] = CHECKS
     thresholds: Thresholds = field(default_factory=Thresholds)
     fail_on: str = "warning"  # warning | critical | never
+    sort: str = "urgency"  # the table's order: urgency | input
     quiet: bool = False
     concurrency: int = 32
     smtp_port: int = 25  # where MX hosts are probed for STARTTLS (the lab uses another)
@@ -79,7 +90,8 @@ class Settings:
     verbose: bool = False
     mail_tls: bool = False
     whois_iana: Endpoint = Endpoint("whois.iana.org")
-    whois_servers: dict[str, Endpoint] = field(default_factory=dict)  # TLD -> server
+    # TLD, or a zone with its own registry (co.za, gb.com) -> server
+    whois_servers: dict[str, Endpoint] = field(default_factory=dict)
     rdap_bootstrap: str | None = None  # https URL, or an absolute file path
     rdap_servers: dict[str, str] = field(default_factory=dict)  # TLD -> base URL, ends in "/"
     # Per-server politeness overrides, keyed like the limiters ("host:43", "https://host").
@@ -238,7 +250,7 @@ class _Locator:
         self._line = 1
         self._aot: dict[KeyPath, int] = {}
         self.lines: dict[KeyPath, int] = {}
-        with contextlib.suppress(_ScanStop, IndexError, tomllib.TOMLDecodeError):
+        with contextlib.suppress(_ScanStop, IndexError, tomllib.TOMLDecodeError, RecursionError):
             self._document()
 
     def line(self, path: KeyPath) -> int:
@@ -431,6 +443,12 @@ def _read_text(label: str, path: Path) -> str:
 def _parse_toml(label: str, text: str) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        # tomllib recurses once per level of nesting; no domain file needs more than three.
+        raise ConfigError(
+            f"{label}:{_deepest_line(text)}: TOML syntax error: arrays or inline tables "
+            "nested too deeply"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         line: int | str = "?"
@@ -445,6 +463,22 @@ def _parse_toml(label: str, text: str) -> dict[str, Any]:
     return doc
 
 
+def _deepest_line(text: str) -> int:
+    """The line where brackets nest deepest (counted roughly: strings are not skipped)."""
+    depth = deepest = 0
+    line = where = 1
+    for char in text:
+        if char == "\n":
+            line += 1
+        elif char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, line
+        elif char in "]}":
+            depth -= 1
+    return where
+
+
 # --------------------------------------------------------------------------- TOML schema
 
 _Where = str  # "file.toml:5: settings.crit_days", "--crit-days", or "" for a default
@@ -454,6 +488,7 @@ _THRESHOLD_KEYS = ("warn_days", "crit_days", "cert_warn_days", "cert_crit_days")
 _SETTINGS_KEYS = (
     *_THRESHOLD_KEYS,
     *("checks", "concurrency", "timeout", "fail_on", "format", "quiet", "mail_tls", "output"),
+    "sort",
     "smtp_port",
     *("cache", "cache_dir", "state", "state_path", "progress", "verbose"),
     *("resolver", "whois", "rdap", "tls", "network", "notify"),
@@ -577,6 +612,11 @@ def _checks(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(c for c in CHECKS if c in out)  # one order everywhere, whatever was typed
 
 
+def parse_checks(text: str) -> tuple[str, ...]:
+    """``"registration,web"`` as validated check names, in the one order; raises ValueError."""
+    return _checks([w for w in (w.strip().lower() for w in text.split(",")) if w])
+
+
 def _https_url(value: str) -> str:
     try:
         parts = urlsplit(value)
@@ -597,6 +637,44 @@ def _notify_url(value: str) -> str:
     if not _NOTIFY_URL.fullmatch(value.strip()):
         raise ValueError("not an Apprise URL (like 'mailto://ops@example.com' or 'ntfy://topic')")
     return value.strip()
+
+
+def ignore_code(code: str) -> str:
+    """An ``ignore`` entry: a finding code domwatch reports, or a pattern (``mail.spf.*``)
+    matching at least one; anything else would silently ignore nothing."""
+    if not _CODE.fullmatch(code):
+        raise ValueError(f"{code!r} is not a finding code (like 'mail.dmarc.missing')")
+    if not any(fnmatchcase(known, code) for known in FINDING_CODES):
+        raise ValueError(
+            f"{code!r} is no finding code domwatch reports" + _suggest(code, sorted(FINDING_CODES))
+        )
+    return code
+
+
+def check_report_path(settings: Settings) -> None:
+    """``check``'s report file can be written: found before the first query, not after the run
+    (ConfigError otherwise)."""
+    if settings.output is None:
+        return
+    problem = report_path_problem(settings.output)
+    if problem is not None:
+        raise ConfigError(f"output: cannot write the report to {settings.output}: {problem}")
+
+
+def report_path_problem(path: Path) -> str | None:
+    """Why a report could not be written to ``path``, or None.
+
+    The report is written atomically (a temporary file in the same directory, then a rename),
+    so it is the directory that must exist and take new files.
+    """
+    if path.is_dir():
+        return "is a directory"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"no such directory {parent}" if not parent.exists() else f"{parent} is no directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot create files in {parent}"
+    return None
 
 
 def _expiry_date(value: object) -> date:
@@ -657,6 +735,14 @@ def _tld_key(key: str) -> str:
     return tld
 
 
+def _zone_key(key: str) -> str:
+    """A TLD, or a zone run by its own registry (``co.za``, ``gb.com``): WHOIS server keys."""
+    try:
+        return to_ascii(key.lstrip("."))
+    except BadName as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _read_thresholds_and_checks(f: _File, path: KeyPath, table: Mapping[str, object]) -> _Layer:
     """The keys shared by ``[settings]`` and ``[[domain]]``."""
     layer: _Layer = {}
@@ -701,7 +787,9 @@ def _read_settings(f: _File, raw: object) -> _Layer:
         put("smtp_port", f.integer((*path, "smtp_port"), table["smtp_port"], 1))
     if "timeout" in table:
         put("timeout", f.check((*path, "timeout"), _seconds, table["timeout"]))
-    for key, choices, what in (("fail_on", FAIL_ON, "state"), ("format", FORMATS, "format")):
+    for key, choices, what in (
+        ("fail_on", FAIL_ON, "state"), ("format", FORMATS, "format"), ("sort", SORTS, "order")
+    ):
         if key in table:
             text = f.typed((*path, key), table[key], str, "a string")
             put(key, f.check((*path, key), _choice, text, choices, what))
@@ -733,7 +821,7 @@ def _read_settings(f: _File, raw: object) -> _Layer:
             endpoints_by_tld: dict[str, Endpoint] = {}
             for tld, server in servers_table.items():
                 text = f.typed((*where, tld), server, str, "a HOST[:PORT] string")
-                key = f.check((*where, tld), _tld_key, tld)
+                key = f.check((*where, tld), _zone_key, tld)
                 endpoints_by_tld[key] = f.check((*where, tld), parse_endpoint, text)
             put("whois_servers", endpoints_by_tld, *where)
         if "limits" in whois:
@@ -829,10 +917,7 @@ def _read_domain(f: _File, index: int, raw: object) -> _Entry:
         where = (*path, "ignore")
         codes = f.strings(where, table["ignore"], "a finding code")
         for i, code in enumerate(codes):
-            if not _CODE.fullmatch(code):
-                raise f.error(
-                    (*where, i), f"{code!r} is not a finding code (like 'mail.dmarc.missing')"
-                )
+            f.check((*where, i), ignore_code, code)
         extra["ignore"] = frozenset(codes)
     if "tags" in table:
         where = (*path, "tags")
@@ -911,10 +996,12 @@ _CHOICE_OPTIONS = {
     "format": (FORMATS, "format"),
     "fail_on": (FAIL_ON, "state"),
     "notify_min": (NOTIFY_MIN, "state"),
+    "sort": (SORTS, "order"),
 }
 _FLAGS = {
     "resolvers": "--resolver",
     "notify_urls": "--notify",
+    "tags": "--tag",
     "cache": "--cache/--no-cache",
     "state": "--no-state",
     "state_path": "--state",
@@ -973,6 +1060,11 @@ def _option_value(key: str, value: object, cwd: Path) -> object:
         return tuple(parse_endpoint(v, require_ip=True) for v in _as_list(value))
     if key == "notify_urls":
         return tuple(_notify_url(v) for v in _as_list(value))
+    if key == "tags":
+        tags = tuple(t.strip() for t in _as_list(value))
+        if not all(tags):
+            raise ValueError("empty tag")
+        return tags
     if key in _PATH_OPTIONS:
         if not isinstance(value, str | Path) or not str(value).strip():
             raise ValueError(f"expected a path, got {_kind(value)}")
@@ -1092,7 +1184,11 @@ def _classify(target: str, cwd: Path) -> tuple[str, Path]:
         return "list", path
     if lower.endswith((".txt", ".list")):
         return "list", path
-    if path.is_file():
+    try:
+        is_file, is_dir = path.is_file(), path.is_dir()
+    except OSError:  # a "name" longer than a file name may be (ENAMETOOLONG): not a file
+        return "name", path
+    if is_file:
         try:
             name = normalise(target)
         except BadName:
@@ -1100,7 +1196,7 @@ def _classify(target: str, cwd: Path) -> tuple[str, Path]:
         # A file named like a domain under a real TLD (nginx's sites-available/example.com):
         # on a command line the domain is what people mean. "domains.lst" stays a file.
         return ("name", path) if known_suffix(name.name) else ("list", path)
-    if path.is_dir():
+    if is_dir:
         try:
             normalise(target)
         except BadName:
@@ -1134,6 +1230,8 @@ def load_config(
     """
     base = cwd if cwd is not None else Path.cwd()
     option_layer = _option_layer(options, base)
+    # --tag selects domains; it is no setting of the run.
+    wanted_tags = cast("tuple[str, ...]", option_layer.pop("tags", ((), ""))[0])
     if not targets:
         if not (base / DEFAULT_FILE).exists():
             raise ConfigError(
@@ -1144,6 +1242,10 @@ def load_config(
     entries: list[_Entry] = []
     file_layers: list[_Layer] = []
     for target in targets:
+        if not target.strip():
+            raise ConfigError(
+                "an empty argument: name a domain, a .toml domain file, a list file or '-'"
+            )
         kind, path = _classify(target, base)
         if kind == "toml":
             found, layer = _read_toml(target, path)
@@ -1161,4 +1263,17 @@ def load_config(
     if not entries:
         raise ConfigError(f"{', '.join(targets)}: no domains found")
     settings = _settings(file_layers, option_layer)
-    return Config(settings, _domains(entries, file_layers, option_layer))
+    domains = _domains(entries, file_layers, option_layer)
+    if wanted_tags:
+        domains = _tagged(domains, wanted_tags)
+    return Config(settings, domains)
+
+
+def _tagged(domains: Sequence[Domain], wanted: Sequence[str]) -> tuple[Domain, ...]:
+    """The domains with any of the ``wanted`` tags (``--tag``); none is an error."""
+    chosen = tuple(d for d in domains if set(d.tags) & set(wanted))
+    if not chosen:
+        known = sorted({t for d in domains for t in d.tags})
+        have = f"tags in use: {', '.join(known)}" if known else "no domain has any tag"
+        raise ConfigError(f"--tag: no domain has the tag {', '.join(wanted)} ({have})")
+    return chosen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
@@ -58,6 +58,27 @@ _STATUS_RANK = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITI
 _STATUS_EXIT = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
 
 CHECKS = ("registration", "dns", "web", "mail")
+
+_TLS_CODES = ("expired", "critical", "warning", "hostname_mismatch", "untrusted")
+# Every finding code domwatch reports: public interface (people put them in 'ignore'); add new
+# ones, never rename. The README's findings table lists the same (tests/test_first_run.py).
+FINDING_CODES = frozenset({
+    "expiry.expired", "expiry.critical", "expiry.warning", "expiry.unpublished",
+    "registration.not_found", "registration.hold", "registration.redemption",
+    "registration.pending_delete",
+    "lookup.failed", "lookup.rate_limited", "lookup.unparsed", "lookup.stale",
+    "change.registrar", "change.nameservers", "change.status", "change.expiry_earlier",
+    "change.renewed",
+    "dns.nxdomain", "dns.servfail", "dns.refused", "dns.timeout", "dns.ns_lame",
+    "dns.ns_unresolvable", "dns.soa_serial_mismatch",
+    "web.no_address", "web.unreachable", "web.address_unreachable", "web.http_error",
+    *(f"tls.{c}" for c in _TLS_CODES),
+    "mail.no_mx", "mail.null_mx", "mail.null_mx_mixed", "mail.mx_unresolvable", "mail.mx_cname",
+    "mail.spf.missing", "mail.dmarc.missing", "mail.spf.invalid", "mail.dmarc.invalid",
+    "mail.spf.too_many_lookups",
+    *(f"mail.tls.{c}" for c in _TLS_CODES), "mail.tls.unavailable", "mail.tls.unreachable",
+    *(f"{c}.check_failed" for c in CHECKS if c != "registration"),  # registration: lookup.failed
+})
 
 
 @dataclass(frozen=True)
@@ -159,6 +180,7 @@ class CheckResult:
     registration: Registration | None = None
     data: dict[str, Any] | None = None  # the check's JSON section (dns, mail, web)
     cert_days_left: int | None = None  # earliest certificate expiry seen (web)
+    cert_expires: datetime | None = None  # that certificate's notAfter (UTC), for dated reports
 
 
 @dataclass
@@ -170,6 +192,7 @@ class DomainResult:
     registration: Registration | None = None
     sections: dict[str, Any] = field(default_factory=dict)
     cert_days_left: int | None = None
+    cert_expires: datetime | None = None  # the notAfter behind cert_days_left
     checks_run: tuple[str, ...] = ()
 
     @property
@@ -194,6 +217,10 @@ class DomainResult:
             self.cert_days_left is None or result.cert_days_left < self.cert_days_left
         ):
             self.cert_days_left = result.cert_days_left
+        if result.cert_expires is not None and (
+            self.cert_expires is None or result.cert_expires < self.cert_expires
+        ):
+            self.cert_expires = result.cert_expires
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         """The spec's per-domain object."""
@@ -205,6 +232,7 @@ class DomainResult:
                 self.registration.to_json(now) if self.registration is not None else None
             ),
             "findings": [f.to_json() for f in self.findings],
+            "tags": list(self.domain.tags),
         }
         for key, value in self.sections.items():
             out[key] = value
@@ -217,6 +245,15 @@ class Tallied(Protocol):
 
     def statuses(self) -> Iterable[Status]:
         """Each result's state, in order."""
+        ...
+
+
+@runtime_checkable
+class Amendable(Protocol):
+    """Results that are copies read back (a run's spool): a change must be put back."""
+
+    def amend(self, change: Callable[[DomainResult], bool]) -> None:
+        """Hand each result to ``change``; keep those it says it changed."""
         ...
 
 
@@ -233,8 +270,10 @@ class Report:
     duration: float = 0.0
     stats: Mapping[str, int] = field(default_factory=dict)
     notifications: list[dict[str, Any]] | None = None  # one per notify target, when any
+    network_problem: str | None = None  # why the network or resolver was not usable, if so
 
-    def _statuses(self) -> Iterable[Status]:
+    def statuses(self) -> Iterable[Status]:
+        """Each domain's state, in order (from a spool, without reading the results back)."""
         if isinstance(self.results, Tallied):
             return self.results.statuses()
         return (r.status for r in self.results)
@@ -242,12 +281,12 @@ class Report:
     @property
     def status(self) -> Status:
         """The worst state of any domain."""
-        return Status.worst(self._statuses())
+        return Status.worst(self.statuses())
 
     def summary(self) -> dict[str, int]:
         """How many domains are in each state."""
         counts = {s.value: 0 for s in (Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN)}
-        for status in self._statuses():
+        for status in self.statuses():
             counts[status.value] += 1
         return counts
 
@@ -264,6 +303,8 @@ class Report:
             out["stats"] = dict(self.stats)
         if self.notifications is not None:
             out["notifications"] = list(self.notifications)
+        if self.network_problem is not None:
+            out["network_problem"] = self.network_problem
         return out
 
 

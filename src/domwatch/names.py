@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import idna
 from publicsuffixlist import PublicSuffixList
 
+from domwatch.sources.whois_servers import second_level_zone
+
 _MAX_NAME = 253  # octets, without the trailing dot (RFC 1035 §2.3.4 less the root label)
 _MAX_LABEL = 63
 _SHOWN = 80  # longest input quoted back in a message, so errors stay readable
@@ -34,8 +36,10 @@ class Name:
 def _psl() -> PublicSuffixList:
     # Building the list takes tens of milliseconds: do it once, and only when needed.
     # ICANN section only: registrations happen under ICANN suffixes; the private section
-    # (blogspot.com, github.io, ...) is about cookie scope, and the owner of
+    # (blogspot.com, github.io, ...) is mostly about cookie scope, and the owner of
     # "me.github.io" cannot renew "github.io" anyway; the host is kept for the web check.
+    # The private entries that are registries of their own (gb.com, eu.org) are known by
+    # ``second_level_zone`` instead, which also knows their WHOIS servers.
     return PublicSuffixList(only_icann=True)
 
 
@@ -139,7 +143,8 @@ def normalise(raw: str) -> Name:
     """Normalise one domain name as typed by a person; raises :class:`BadName`.
 
     Case folded (UTS 46), one trailing dot dropped, Unicode converted with IDNA 2008,
-    a URL reduced to its host, and the host reduced to its registrable domain.
+    a URL reduced to its host, and the host reduced to its registrable domain (the Public
+    Suffix List's ICANN section, or a second-level registry's zone such as gb.com).
     """
     text = raw.strip()
     if "://" in text:
@@ -163,6 +168,10 @@ def normalise(raw: str) -> Name:
         # A numeric last label is never a TLD: it is a truncated or mistyped IPv4 address.
         raise _bad(raw, "numeric top-level label; an IP address?")
     registrable = _psl().privatesuffix(ascii_name)
+    zone = second_level_zone(ascii_name)
+    if zone is not None:
+        # hotel.gb.com is a registration at CentralNic's gb.com registry, not part of gb.com
+        registrable = ascii_name.split(".")[-zone.count(".") - 2] + "." + zone
     if registrable is None:
         raise BadName(f"{_quote(raw)} is a public suffix, not a registrable domain")
     return Name(

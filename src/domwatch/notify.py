@@ -6,13 +6,13 @@ fixed, compared with what *that target* was last told (remembered in the state f
 when Apprise reports the delivery succeeded, so a target that was down hears it all next time.
 
 Apprise URLs carry tokens and passwords: only :func:`redact`-ed forms are ever printed, logged,
-written to the report or to the state file (which keys targets by a hash).
+written to the report or to the state file (which keys targets by a salted hash).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import ipaddress
 import logging
 import os
 import re
@@ -28,6 +28,7 @@ from urllib.parse import unquote
 
 from domwatch.config import Settings
 from domwatch.model import DomainResult, Finding, Report, Severity
+from domwatch.redaction import redact, scrub
 
 log = logging.getLogger("domwatch")
 
@@ -35,117 +36,12 @@ NOW_ENV = "DOMWATCH_NOW"  # ISO 8601 instant: the notification clock, for remind
 STATE_KEY = "notify"
 MAX_EVENTS = 200  # pending change events kept per target that keeps failing
 FORGET_AFTER = 90 * 86400.0  # a target not configured for this long is dropped from the state
+SALT_BYTES = 16
+KEY_ROUNDS = 20_000  # ~10 ms per target and run; the same for each guess of a reader
 
 _RANK = {Severity.WARNING: 1, Severity.CRITICAL: 2}
 # Codes that are one problem getting better or worse, not two problems.
 _ALIASES = {"web.address_unreachable": "web.unreachable"}
-_HOST = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
-
-
-# --------------------------------------------------------------------------- redaction
-
-
-@dataclass(frozen=True)
-class _Parts:
-    scheme: str
-    userinfo: str | None
-    host: str
-    port: str | None
-    path: str
-    query: str | None
-    fragment: str | None
-
-
-def _split(url: str) -> _Parts | None:
-    # By hand rather than urllib, which raises on ports that are not numbers: Apprise URLs put
-    # tokens where hosts go (slack://A/B/C, tgram://bot:token/chat). A password with an
-    # unescaped '/' ends the authority early; what follows is path, hidden like the rest.
-    scheme, sep, rest = url.strip().partition("://")
-    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
-        return None
-    rest, hash_, fragment = rest.partition("#")
-    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
-    netloc, tail = rest[:cut], rest[cut:]
-    userinfo: str | None = None
-    if "@" in netloc:
-        userinfo, _, netloc = netloc.rpartition("@")
-    path, qmark, query = tail.partition("?")
-    host, port = netloc, None
-    if netloc.startswith("["):
-        end = netloc.find("]")
-        host, port = (netloc[: end + 1], netloc[end + 2 :] or None) if end > 0 else (netloc, None)
-    elif netloc.count(":") == 1:
-        host, port = netloc.split(":")
-    return _Parts(scheme.lower(), userinfo, host, port, path, query if qmark else None,
-                  fragment if hash_ else None)
-
-
-def _shown_host(host: str) -> bool:
-    """A host name or address is shown; anything else in that place (a token, a topic) is not."""
-    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    try:
-        ipaddress.ip_address(bare)
-        return True
-    except ValueError:
-        pass
-    return bare.lower() == "localhost" or bool(_HOST.fullmatch(bare))
-
-
-def redact(url: str) -> str:
-    """``url`` with everything that may be secret replaced by ``***``.
-
-    Kept: the scheme, a host that is a real host name or address, a numeric port. Replaced:
-    user and password, tokens in the host place, the path, the query and the fragment.
-    ``json://user:pass@host/path?token=x`` becomes ``json://***@host/***?***``.
-    """
-    parts = _split(url)
-    if parts is None:
-        return "***"
-    out = f"{parts.scheme}://"
-    if parts.userinfo is not None:
-        out += "***@"
-    if _shown_host(parts.host):
-        out += parts.host
-        if parts.port is not None:
-            out += f":{parts.port}" if parts.port.isdigit() else ":***"
-    elif parts.host or parts.port:
-        out += "***"
-    if parts.path.strip("/"):
-        out += "/***"
-    if parts.query:
-        out += "?***"
-    if parts.fragment:
-        out += "#***"
-    return out
-
-
-def _secrets(url: str) -> list[str]:
-    """The pieces of ``url`` that :func:`redact` hides, raw and percent-decoded, longest first."""
-    parts = _split(url)
-    if parts is None:
-        return [url.strip()]
-    pieces: list[str] = []
-    if parts.userinfo:
-        pieces += [parts.userinfo, *parts.userinfo.split(":")]
-    if not _shown_host(parts.host):
-        pieces.append(parts.host)
-    if parts.port is not None and not parts.port.isdigit():
-        pieces.append(parts.port)
-    if parts.path.strip("/"):
-        pieces += [parts.path, *parts.path.split("/")]
-    for text in (parts.query, parts.fragment):
-        if text:
-            # Values only: keys such as "to" and "from" are no secret, and common words.
-            pieces += [text, *(pair.partition("=")[2] for pair in text.split("&"))]
-    found = {p for piece in pieces for p in (piece, unquote(piece)) if len(p) >= 3}
-    return sorted(found, key=len, reverse=True)
-
-
-def scrub(text: str, url: str) -> str:
-    """``text`` (an error from a delivery library, say) with ``url``'s secret pieces hidden."""
-    for secret in _secrets(url):
-        text = text.replace(secret, "***")
-    return text
 
 
 # --------------------------------------------------------------------------- what to tell
@@ -422,9 +318,43 @@ def _expand(urls: Iterable[str]) -> list[str]:
     return out
 
 
-def target_key(url: str) -> str:
-    """How the state file names a target: a hash, so no secret is written there."""
+@functools.lru_cache(maxsize=4096)
+def target_key(url: str, salt: bytes) -> str:
+    """How the state file names a target: a salted, slow hash, so no secret is written there.
+
+    The salt is random per state file, so a key says nothing about the same URL elsewhere, and
+    each guess at a password in the URL costs :data:`KEY_ROUNDS` rounds of HMAC-SHA256.
+    """
+    return hashlib.pbkdf2_hmac("sha256", url.encode("utf-8"), salt, KEY_ROUNDS).hex()[:32]
+
+
+def _legacy_key(url: str) -> str:
+    """The unsalted key of state files written before salted keys (read once, to migrate)."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
+
+
+def _salt(section: object) -> bytes | None:
+    text = section.get("salt") if isinstance(section, dict) else None
+    if isinstance(text, str) and len(text) == 2 * SALT_BYTES:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            return None
+    return None
+
+
+def _migrate(store: dict[str, Any], urls: Iterable[str], salt: bytes) -> dict[str, Any]:
+    """Records under unsalted keys moved to salted ones, for the targets still configured.
+
+    Records of targets no longer configured cannot be re-keyed (their URL is gone) and are
+    dropped: they would have been forgotten after :data:`FORGET_AFTER` anyway.
+    """
+    moved: dict[str, Any] = {}
+    for url in urls:
+        old = _legacy_key(url)
+        if old in store:
+            moved[target_key(url, salt)] = store[old]
+    return moved
 
 
 def _iso(moment: datetime) -> str:
@@ -459,16 +389,18 @@ def plan(
     wanted: Mapping[str, set[str] | None],
     *,
     now: datetime,
+    salt: bytes,
 ) -> list[Plan]:
     """Each target's message (or None) and the records to keep after success or failure.
 
-    ``wanted`` is :func:`targets`; ``store`` the remembered records by :func:`target_key`.
+    ``wanted`` is :func:`targets`; ``store`` the remembered records by :func:`target_key`
+    with ``salt``.
     """
     minimum = settings.notify_min
     plans: list[Plan] = []
     for url, scope in wanted.items():
         results = [r for r in report.results if scope is None or r.domain.name in scope]
-        key = target_key(url)
+        key = target_key(url, salt)
         record = store.get(key) if isinstance(store.get(key), dict) else None
         told_all = record.get("told") if record is not None else None
         first = not isinstance(told_all, dict)
@@ -663,7 +595,11 @@ def notify(
     store: dict[str, Any] = {}
     if isinstance(section, dict) and isinstance(section.get("targets"), dict):
         store = dict(section["targets"])
-    plans = plan(report, settings, store, wanted, now=moment)
+    salt = _salt(section)
+    if salt is None:  # a first run, or a state file from before salted keys
+        salt = os.urandom(SALT_BYTES)
+        store = _migrate(store, wanted, salt)
+    plans = plan(report, settings, store, wanted, now=moment, salt=salt)
     if settings.dry_run_notify:
         for p in plans:
             _show(p, stream)
@@ -693,7 +629,7 @@ def notify(
             if key not in keep and (seen is None or
                                     (moment - seen).total_seconds() > FORGET_AFTER):
                 del store[key]
-        extra[STATE_KEY] = {"targets": store}
+        extra[STATE_KEY] = {"salt": salt.hex(), "targets": store}
     return outcomes
 
 

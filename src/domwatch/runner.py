@@ -18,15 +18,16 @@ from domwatch.checks import Context
 from domwatch.checks.dns import check_dns
 from domwatch.checks.mail import check_mail
 from domwatch.checks.mail_tls import check_mail_tls
+from domwatch.checks.network import network_problem, without_network
 from domwatch.checks.registration import check_registration
 from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
 from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
 from domwatch.sources.rdap import RdapSource
-from domwatch.sources.rdap_bootstrap import load_bootstrap
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 from domwatch.spool import ResultSpool
@@ -104,14 +105,15 @@ async def open_context(
     """
     nameservers = [Nameserver(e.host, e.port or 53) for e in settings.resolvers]
     resolver = Resolver(nameservers or system_nameservers(), timeout=settings.timeout)
+    # One policy, one resolution per server name, for RDAP and WHOIS alike.
+    policy = AddressPolicy(resolver, allow_private=settings.allow_private)
     limits = limits or Limits.from_settings(settings)
     cache = open_cache(settings) if use_cache else None
     try:
-        async with HttpClient.from_settings(settings) as client:
-            bootstrap = await load_bootstrap(settings, client)
+        async with HttpClient.from_settings(settings, policy=policy) as client:
             sources: tuple[Source, ...] = (
-                RdapSource(settings, bootstrap, client, limits=limits),
-                WhoisSource(settings, limits=limits, referral_cache=cache),
+                RdapSource(settings, None, client, limits=limits),  # bootstrap when first needed
+                WhoisSource(settings, limits=limits, referral_cache=cache, policy=policy),
             )
             registry = RegistrationSource(
                 sources, cache=cache, warn_days=settings.thresholds.warn_days
@@ -129,13 +131,11 @@ async def open_context(
 
 
 async def run(config: Config, *, now: datetime | None = None,
-              progress: Progress | None = None, limits: Limits | None = None,
-              each: Progress | None = None) -> Report:
+              progress: Progress | None = None, limits: Limits | None = None) -> Report:
     """Check every domain of ``config``; domains come back in input order.
 
-    Each result is handed to ``each`` (which may still add to it: the state's ``change.*``
-    findings) and then to the report's spool, so a run holds no result in memory; see
-    :mod:`domwatch.spool`.
+    Each result goes to the report's spool as it comes, so a run holds no result in memory;
+    see :mod:`domwatch.spool`.
     """
     started = time.monotonic()
     checks = _checks()
@@ -150,11 +150,13 @@ async def run(config: Config, *, now: datetime | None = None,
             {d.name: d.thresholds.warn_days for d in config.domains
              if d.thresholds.warn_days != default_warn}
         )
+        # Offline or a resolver that denies everything: said once, domains UNKNOWN (issue 17).
+        problem = await network_problem(ctx.resolver, config.domains)
+        if problem is not None:
+            checks = without_network(checks, problem)
 
         async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)
-            if each is not None:
-                each(result)
             spool.put(index, result)
             if progress is not None:
                 progress(result)
@@ -168,6 +170,7 @@ async def run(config: Config, *, now: datetime | None = None,
         generated=ctx.now,
         results=spool,
         duration=time.monotonic() - started,
+        network_problem=problem,
         stats={
             "dns_queries": ctx.resolver.queries,
             "dns_retries": ctx.resolver.retries,
@@ -179,6 +182,13 @@ async def run(config: Config, *, now: datetime | None = None,
             "cache_stale": counts.stale,
         },
     )
+
+
+async def check_one(
+    domain: Domain, ctx: Context, gate: asyncio.Semaphore | None = None
+) -> DomainResult:
+    """Every check ``domain`` asks for, outside a run (``serve``'s ``/probe``)."""
+    return await check_domain(domain, ctx, _checks(), gate)
 
 
 # Registration lookups are bounded by each registry's own limits (net/limits.py), not by the

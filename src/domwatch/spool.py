@@ -17,7 +17,8 @@ import logging
 import pickle
 import tempfile
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import fields
 from typing import overload
 
 from domwatch.model import Domain, DomainResult, Status
@@ -27,6 +28,9 @@ log = logging.getLogger("domwatch")
 IN_MEMORY = 4 * 1024 * 1024  # bytes kept in memory before the spool moves to a file
 _STATES = (Status.OK, Status.UNKNOWN, Status.WARNING, Status.CRITICAL)
 _MISSING = 255
+# Every field of a result but its domain (kept once, in the domain list): a field added to
+# DomainResult is spooled without a change here.
+_FIELDS = tuple(f.name for f in fields(DomainResult) if f.name != "domain")
 
 
 class ResultSpool(Sequence[DomainResult]):
@@ -50,9 +54,7 @@ class ResultSpool(Sequence[DomainResult]):
     def put(self, index: int, result: DomainResult) -> None:
         """Keep the result of ``domains[index]`` (its domain is not stored again)."""
         data = pickle.dumps(
-            (result.findings, result.registration, result.sections, result.cert_days_left,
-             result.checks_run),
-            protocol=pickle.HIGHEST_PROTOCOL,
+            tuple(getattr(result, name) for name in _FIELDS), protocol=pickle.HIGHEST_PROTOCOL
         )
         if self._state[index] == _MISSING:
             self._count += 1
@@ -76,6 +78,14 @@ class ResultSpool(Sequence[DomainResult]):
         for code in self._state:
             if code != _MISSING:
                 yield _STATES[code]
+
+    def amend(self, change: Callable[[DomainResult], bool]) -> None:
+        """Hand each result, in input order, to ``change``; one it changed (it says so) is
+        put back. Only the changed results are written again."""
+        for index in self._indexes():  # putting a result back does not change them
+            result = self._read(index)
+            if change(result):
+                self.put(index, result)
 
     def close(self) -> None:
         """Drop the temporary file."""
@@ -116,12 +126,5 @@ class ResultSpool(Sequence[DomainResult]):
         if data is None:
             self._file.seek(self._offset[index])
             data = self._file.read(self._length[index])
-        findings, registration, sections, cert_days_left, checks_run = pickle.loads(data)
-        return DomainResult(
-            domain=self._domains[index],
-            findings=findings,
-            registration=registration,
-            sections=sections,
-            cert_days_left=cert_days_left,
-            checks_run=checks_run,
-        )
+        values = pickle.loads(data)
+        return DomainResult(self._domains[index], **dict(zip(_FIELDS, values, strict=True)))

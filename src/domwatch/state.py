@@ -1,17 +1,37 @@
-"""What the last run saw of each registration, to report what changed since (``change.*``)."""
+"""What the last run saw of each registration, to report what changed since (``change.*``).
+
+The file is read, used and written back by one run at a time: :class:`StateLock` is held from
+reading it to saving it, so two overlapping runs (cron and a person) neither lose each other's
+facts nor notify twice. It is mode 0600 in a 0700 directory (it says what each notification
+target was told), and anything in it that is not as this version writes it sets the whole
+file aside with one warning.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import IO, Any
 
-from domwatch.model import CheckResult, DomainResult, Finding, Registration, Report, Severity
-from domwatch.report import write_atomically
+from domwatch import safe_json
+from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
+from domwatch.model import (
+    Amendable,
+    CheckResult,
+    DomainResult,
+    Finding,
+    Registration,
+    Report,
+    Severity,
+)
 
 log = logging.getLogger("domwatch")
 
@@ -34,8 +54,11 @@ class State:
     extra: dict[str, Any] = field(default_factory=dict)  # room for other remembered things
 
     @classmethod
-    def load(cls, path: Path) -> State:
-        """The state at ``path``; a missing file is a first run, a corrupt one is set aside."""
+    def load(cls, path: Path, *, set_aside: bool = True) -> State:
+        """The state at ``path``; a missing file is a first run, a corrupt one is set aside.
+
+        ``set_aside`` False (not holding the lock) leaves a corrupt file where it is.
+        """
         try:
             raw = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -45,19 +68,25 @@ class State:
                         path, exc.strerror or exc)
             return cls()
         try:
-            data = json.loads(raw)
+            data = safe_json.loads(raw)
             if not isinstance(data, dict) or data.get("schema") != SCHEMA:
                 raise ValueError("not a domwatch state file")
             domains = data.get("domains")
             if not isinstance(domains, dict):
                 raise ValueError("no domains table")
+            for name, record in domains.items():
+                problem = _bad_record(record)
+                if problem:
+                    raise ValueError(f"domain {name[:80]!r}: {problem}")
             return cls(
-                {k: v for k, v in domains.items() if isinstance(v, dict)},
+                dict(domains),
                 {k: v for k, v in data.items() if k not in ("schema", "domains")},
             )
         except ValueError as exc:
             aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
             try:
+                if not set_aside:
+                    raise OSError("not holding the state lock")
                 path.replace(aside)
                 where = f"moved to {aside}"
             except OSError:
@@ -67,10 +96,104 @@ class State:
             return cls()
 
     def save(self, path: Path) -> None:
-        """Write atomically, so a killed run leaves the old state or the new, never half."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write atomically, so a killed run leaves the old state or the new, never half.
+
+        Call it holding the :class:`StateLock`: temporary files of runs that were killed while
+        saving are removed first.
+        """
+        private_dir(path.parent)
+        remove_stale_temps(path)
         document = {"schema": SCHEMA, **self.extra, "domains": self.domains}
-        write_atomically(path, json.dumps(document, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(document, indent=1, sort_keys=True) + "\n"
+        write_atomically(path, text, mode=PRIVATE_FILE)
+
+
+def _bad_record(record: object) -> str:
+    """What is wrong with one domain's remembered facts ("" when nothing is)."""
+    if not isinstance(record, dict):
+        return "not a table"
+    registrar = record.get("registrar")
+    if registrar is not None and not isinstance(registrar, str):
+        return "registrar is not text"
+    for key in ("nameservers", "statuses"):
+        value = record.get(key)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, str) for v in value)
+        ):
+            return f"{key} is not a list of text"
+    expires = record.get("expires")
+    if expires is not None:
+        moment = _parse(expires)
+        if moment is None or moment.tzinfo is None:  # this version writes UTC instants
+            return "expires is not a date and time with its zone"
+    return ""
+
+
+class StateBusy(Exception):
+    """Another run holds the state file for longer than we may wait."""
+
+
+class StateLock:
+    """An exclusive lock on ``<state>.lock``, held from reading the state to saving it.
+
+    ``acquire`` waits up to ``wait`` seconds (checking every ``poll``), then raises
+    :class:`StateBusy`. The operating system drops the lock when the process ends, however it
+    ends, so a killed run never leaves it held. Where ``fcntl`` is missing (Windows) there is
+    no lock.
+    """
+
+    def __init__(self, path: Path, *, wait: float, poll: float = 0.1,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.path = path.with_name(path.name + ".lock")
+        self.wait = wait
+        self.poll = poll
+        self._clock = clock
+        self._sleep = sleep
+        self._handle: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock (see the class docstring)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        private_dir(self.path.parent)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+        handle = os.fdopen(fd, "r+b")
+        deadline = self._clock() + self.wait
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if self._clock() >= deadline:
+                    handle.close()
+                    raise StateBusy(f"{self.path} is held by another domwatch run") from None
+                self._sleep(self.poll)
+            except OSError:
+                handle.close()
+                raise
+        self._handle = handle
+
+    def release(self) -> None:
+        """Let the next run in (safe to call twice)."""
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()  # closing the descriptor drops the flock
+            self._handle = None
+
+    def __enter__(self) -> StateLock:
+        self.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.release()
 
 
 def snapshot(registration: Registration) -> dict[str, Any]:
@@ -123,21 +246,28 @@ def apply(state: State, report: Report) -> None:
     """Add ``change.*`` findings to ``report`` and remember this run's registrations in ``state``.
 
     A domain whose lookup failed (or came from the cache) keeps its remembered facts, so a
-    failure is not mistaken for a change on the next successful run.
+    failure is not mistaken for a change on the next successful run. A run's results are
+    copies read back from its spool: those that gained a finding are put back.
     """
+    if isinstance(report.results, Amendable):
+        report.results.amend(lambda result: apply_one(state, result))
+        return
     for result in report.results:
         apply_one(state, result)
 
 
-def apply_one(state: State, result: DomainResult) -> None:
-    """:func:`apply` for one domain's result, as the run hands it over (before it is kept)."""
+def apply_one(state: State, result: DomainResult) -> bool:
+    """:func:`apply` for one domain's result; whether it gained a finding."""
     registration = result.registration
     if registration is None or registration.source == "manual" or registration.cached:
-        return
+        return False
     previous = state.domains.get(result.domain.name)
-    if previous is not None:
-        _merge(result, changes(previous, registration))
     state.domains[result.domain.name] = snapshot(registration)
+    if previous is None:
+        return False
+    before = len(result.findings)
+    _merge(result, changes(previous, registration))
+    return len(result.findings) != before
 
 
 def _merge(result: DomainResult, findings: list[Finding]) -> None:

@@ -8,16 +8,20 @@ its banner, EHLO and STARTTLS, and the certificate is judged like a web server's
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
+
+log = logging.getLogger("domwatch.smtp")
 
 CHECK = "mail"
 _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP server
@@ -61,18 +65,20 @@ async def check_mail_tls(
     judged = await asyncio.gather(*(_probe_host(h, domain, ctx, port) for h in hosts))
     result = CheckResult()
     findings: list[Finding] = []
-    for _section, host_findings, days in judged:
+    for _section, host_findings, days, expires in judged:
         findings.extend(host_findings)
         if days is not None and (result.cert_days_left is None or days < result.cert_days_left):
             result.cert_days_left = days
+        if expires is not None and (result.cert_expires is None or expires < result.cert_expires):
+            result.cert_expires = expires
     result.findings = tls.merge(findings)
-    result.data = {"hosts": [section for section, _, _ in judged]}
+    result.data = {"hosts": [section for section, _, _, _ in judged]}
     return result
 
 
 async def _probe_host(
     host: str, domain: Domain, ctx: Context, port: int
-) -> tuple[dict[str, Any], list[Finding], int | None]:
+) -> tuple[dict[str, Any], list[Finding], int | None, datetime | None]:
     section: dict[str, Any] = {"host": host, "addresses": []}
     findings: list[Finding] = []
     addresses, failed = await ctx.resolver.addresses(host)
@@ -81,6 +87,9 @@ async def _probe_host(
             findings.append(finding)
     # An MX host without addresses is the mail check's mail.mx_unresolvable; not repeated here.
     probes = await asyncio.gather(*(_probe(host, a, port, ctx) for a in addresses))
+    for probe in probes:
+        outcome = probe.error or ("certificate read" if probe.info is not None else "no TLS")
+        log.debug("smtp STARTTLS %s:%d on %s -> %s", host, port, probe.address, outcome)
     section["addresses"] = [p.to_json(ctx) for p in probes]
 
     unreachable = [p for p in probes if not p.connected]
@@ -120,7 +129,7 @@ async def _probe_host(
         label="STARTTLS certificate",
     )
     findings.extend(judged)
-    return section, findings, days
+    return section, findings, days, tls.earliest_expiry(p.info for p in probes)
 
 
 async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:

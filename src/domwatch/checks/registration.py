@@ -46,7 +46,7 @@ def judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
                      f"{server} still rate-limits us after retries; try again later"))
     elif lookup.outcome == "unparsed" and domain.expires is None:
         add(_finding("lookup.unparsed", Severity.UNKNOWN,
-                     f"{server} answered but no expiry date could be read: {lookup.reason}"))
+                     f"{server} answered, but not in a way domwatch can read: {lookup.reason}"))
 
     registration = lookup.registration
     if domain.expires is not None and (registration is None or registration.expires is None):

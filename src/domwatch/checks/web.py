@@ -12,6 +12,7 @@ import logging
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -23,6 +24,7 @@ from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
 from domwatch.net.resolver import Outcome
+from domwatch.redaction import redact_credentials
 
 CHECK = "web"
 log = logging.getLogger("domwatch.web")
@@ -80,6 +82,16 @@ class _AddressResult:
     redirects: list[str] = field(default_factory=list)
     tls: tls.TlsInfo | None = None
 
+    def outcome(self) -> str:
+        """One line for ``-v``."""
+        if self.error:
+            return self.error
+        if self.http_status is None:
+            return f"TLS done, no HTTP answer: {self.http_error or 'none'}"
+        if self.redirects:
+            return f"HTTP {self.http_status} to {redact_credentials(self.redirects[-1])}"
+        return f"HTTP {self.http_status}"
+
     def to_json(self, ctx: Context) -> dict[str, Any]:
         return {
             "address": self.address,
@@ -97,12 +109,14 @@ async def check_web(domain: Domain, ctx: Context) -> CheckResult:
     targets = await _targets(domain, ctx)
     hosts = await asyncio.gather(*(_probe_host(t, domain, ctx) for t in targets))
     findings: list[Finding] = []
-    for _section, host_findings, days in hosts:
+    for _section, host_findings, days, expires in hosts:
         findings.extend(host_findings)
         if days is not None and (result.cert_days_left is None or days < result.cert_days_left):
             result.cert_days_left = days
+        if expires is not None and (result.cert_expires is None or expires < result.cert_expires):
+            result.cert_expires = expires
     result.findings.extend(tls.merge(findings))
-    result.data = {"hosts": [section for section, _, _ in hosts]}
+    result.data = {"hosts": [section for section, _, _, _ in hosts]}
     return result
 
 
@@ -136,7 +150,8 @@ async def _exists(host: str, ctx: Context) -> bool:
 
 async def _probe_host(
     target: Target, domain: Domain, ctx: Context
-) -> tuple[dict[str, Any], list[Finding], int | None]:
+) -> tuple[dict[str, Any], list[Finding], int | None, datetime | None]:
+    """The host's report section, findings, and its earliest certificate (days left, notAfter)."""
     name = _display(target.host)
     addresses, failed = await ctx.resolver.addresses(target.host)
     section: dict[str, Any] = {"host": target.host, "url": target.url, "addresses": []}
@@ -155,8 +170,11 @@ async def _probe_host(
                     f"web host {name} has no A or AAAA record",
                 )
             )
-        return section, findings, None
+        return section, findings, None, None
     probes = await asyncio.gather(*(_probe_address(target, a, ctx) for a in addresses))
+    for probe in probes:
+        log.debug("web GET %s on %s -> %s", redact_credentials(target.url), probe.address,
+                  probe.outcome())
     section["addresses"] = [p.to_json(ctx) for p in probes]
     findings.extend(_reachability(target, name, probes))
     findings.extend(_http(target, probes))
@@ -169,7 +187,7 @@ async def _probe_host(
         now=ctx.now,
     )
     findings.extend(judged)
-    return section, findings, days
+    return section, findings, days, tls.earliest_expiry(p.tls for p in probes)
 
 
 def _reachability(target: Target, name: str, probes: Sequence[_AddressResult]) -> list[Finding]:

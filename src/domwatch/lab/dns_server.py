@@ -1,7 +1,9 @@
 """A small authoritative (and pretend-recursive) DNS server for the lab, over UDP and TCP.
 
 It answers from master-file zones, follows CNAMEs within its own zones like a resolver would,
-and can be told to misbehave per query name (SERVFAIL, REFUSED, silence, NXDOMAIN, no AA).
+and can be told to misbehave per query name (SERVFAIL, REFUSED, silence, NXDOMAIN, no AA,
+a forged answer racing the real one), or to answer a name differently each time it is asked
+(DNS rebinding).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ import dns.zone
 
 from domwatch.lab.runner import close_tracked_server, start_tracked_server
 
-Behaviour = Literal["servfail", "refused", "silent", "nxdomain", "noaa"]
+Behaviour = Literal["servfail", "refused", "silent", "nxdomain", "noaa", "forged"]
 
-_BEHAVIOURS = ("servfail", "refused", "silent", "nxdomain", "noaa")
+_BEHAVIOURS = ("servfail", "refused", "silent", "nxdomain", "noaa", "forged")
+FORGERY_LEAD = 0.2  # seconds between a forged UDP answer and the real one
 _MAX_CNAME_CHAIN = 8
 _CLASSIC_UDP_SIZE = 512
 _TCP_MAX = 65535
@@ -91,6 +94,7 @@ class DnsServer:
         self._behaviours: dict[str, Behaviour] = {}
         for name, behaviour in (behaviours or {}).items():
             self.set_behaviour(name, behaviour)
+        self._sequences: dict[tuple[str, int], list[list[str]]] = {}
         self._udp: asyncio.DatagramTransport | None = None
         self._tcp: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -109,6 +113,14 @@ class DnsServer:
             self._behaviours.pop(_key(name), None)
         else:
             self._behaviours[_key(name)] = behaviour
+
+    def answer_in_turn(self, name: str, rdtype: str, answers: list[list[str]]) -> None:
+        """Answer ``name``/``rdtype`` with ``answers[0]`` the first time, then the next (the
+        last one for good): a name that rebinds, say public first and 169.254.169.254 after.
+        """
+        self._sequences[(_key(name), int(dns.rdatatype.from_text(rdtype)))] = [
+            list(a) for a in answers
+        ]
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -180,6 +192,13 @@ class DnsServer:
             return
         limit = max(_CLASSIC_UDP_SIZE, query.payload) if query.edns >= 0 else _CLASSIC_UDP_SIZE
         wire = self._render(response, limit, truncate=True)
+        if wire is not None and query.question and self._behaviour(
+            query.question[0].name
+        ) == "forged":
+            # An off-path attacker's guess (RFC 5452): the same answer under another ID, first.
+            forged = ((query.id + 1) % 65536).to_bytes(2, "big") + wire[2:]
+            self._udp.sendto(forged, addr)
+            await asyncio.sleep(FORGERY_LEAD)
         if wire is not None and self._udp is not None:
             self._udp.sendto(wire, addr)
 
@@ -278,9 +297,14 @@ class DnsServer:
             # Like a real authoritative server asked about a zone it does not serve.
             response.set_rcode(dns.rcode.REFUSED)
             return response
+        sequence = self._sequences.get((_key(qname), int(rdtype)))
         if behaviour == "nxdomain":
             response.set_rcode(dns.rcode.NXDOMAIN)
             self._add_soa(response, zone)
+        elif sequence:
+            texts = sequence.pop(0) if len(sequence) > 1 else sequence[0]
+            if texts:
+                response.answer.append(dns.rrset.from_text_list(qname, 0, "IN", rdtype, texts))
         else:
             response.set_rcode(self._lookup(response, zone, qname, rdtype))
         if behaviour != "noaa":

@@ -183,6 +183,10 @@ class World:
                 )
         context = self.ca.server_context("127.0.0.1")
         self.rdap = lab.add(RdapServer(ssl_context=context, domains=domains))
+        # The world's own IANA bootstrap: a run without the cache fetches one, and must not
+        # fetch IANA's. An empty file is refused, so a world without RDAP names .test (RFC 2606).
+        served = self.rdap_tlds or ["test"]
+        self.rdap.serve_bootstrap({tld: self.rdap.url for tld in served})
 
     def _web_server(self, site: Site) -> HttpsServer:
         day = timedelta(days=1)
@@ -193,7 +197,10 @@ class World:
                 *hosts, not_before=self.now - 90 * day, not_after=self.now - 2 * day
             )
         elif mode == "soon":
-            context = self.ca.server_context(*hosts, not_after=self.now + 5 * day + day / 2)
+            # Noon of the fifth day: days left count calendar dates, so "+5.5 days" would
+            # read as 6 in the afternoon.
+            fifth = (self.now + 5 * day).replace(hour=12, minute=0, second=0, microsecond=0)
+            context = self.ca.server_context(*hosts, not_after=fifth)
         elif mode == "wrongname":
             context = self.ca.server_context("other.example")
         elif mode == "untrusted":
@@ -269,6 +276,7 @@ class World:
             f'iana = "{self.iana.address}"\n'
             f"servers = {{ {servers} }}\n\n"
             "[settings.rdap]\n"
+            f'bootstrap = "{self.rdap.bootstrap_url}"\n'
             f"servers = {{ {rdap} }}\n\n"
             "[settings.tls]\n"
             f'ca_bundle = "{ca_file.name}"\n\n'

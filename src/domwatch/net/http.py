@@ -3,31 +3,36 @@
 Registries answer with whatever they like and refer us to servers we did not choose (redirects,
 a thin registry's link to the registrar). So every answer is read as a stream and cut off past
 ``max_bytes``, redirects are followed by hand (at most ``max_redirects``) so that each hop can
-be vetted, and a hop from a public server to a private, loopback or link-local address is
-refused unless ``allow_private`` is set.
+be vetted, a redirect from ``https`` to plain ``http`` is refused, and every host is vetted by
+the run's :class:`~domwatch.net.address_policy.AddressPolicy`: the connection goes to exactly
+the address that was judged (the URL keeps the name, so SNI, ``Host`` and certificate checks
+are for the name), never to one a second DNS lookup would give.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
+import logging
 import ssl
-from collections.abc import Awaitable, Callable, Mapping
+import typing
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from domwatch.config import Settings
+from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.net.errors import first_os_error, os_error_words, without_errno
+from domwatch.redaction import redact_credentials
 
 MAX_BODY = 1024 * 1024  # no registry answer comes near this; anything bigger is refused
 MAX_REDIRECTS = 5
 USER_AGENT = "domwatch (+https://github.com/domwatch/domwatch)"
 
-AddressCheck = Callable[[str], Awaitable[bool]]
+log = logging.getLogger("domwatch.https")
 
 
 class HttpError(Exception):
@@ -43,7 +48,11 @@ class TooManyRedirects(HttpError):
 
 
 class PrivateAddressRefused(HttpError):
-    """A public server referred us to a private, loopback or link-local address."""
+    """The address policy (or the https-only rule) refused a server or a redirect."""
+
+
+class HttpUnresolvable(HttpError):
+    """The server's name has no address."""
 
 
 class HttpTimeout(HttpError):
@@ -59,6 +68,7 @@ class HttpResponse:
     headers: Mapping[str, str]  # lower-case names
     body: bytes
     history: list[HttpResponse] = field(default_factory=list)
+    peer: Vetted | None = None  # the server that gave this answer, as the policy vetted it
 
     def header(self, name: str) -> str | None:
         """A header's value, case-insensitively."""
@@ -78,50 +88,132 @@ def make_ssl_context(ca_bundle: Path | None = None) -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def is_private_address(address: str) -> bool:
-    """True for addresses that are not globally routable (private, loopback, link-local...)."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+class _PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to the address the policy vetted for the URL's host."""
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._pins: dict[str, str] = {}
+
+    def pin(self, target: Vetted) -> None:
+        # One address per name per run (the policy resolves once), so a pooled connection to a
+        # name is always to the address vetted for it.
+        self._pins.setdefault(target.host, target.address)
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = self._pins.get(host.strip("[]").rstrip(".").lower())
+        if address is None:  # a request that bypassed the policy: never connect
+            raise httpcore.ConnectError(f"{host}: no vetted address")
+        return await self._inner.connect_tcp(
+            address, port, timeout=timeout, local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
 
 
-async def host_is_private(host: str) -> bool:
-    """Whether ``host`` (a name or an address literal) leads to a non-public address.
+# httpcore's exceptions as httpx's, most specific first (what HttpClient tells apart).
+_MAPPED: tuple[tuple[type[Exception], type[httpx.TransportError]], ...] = (
+    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
+    (httpcore.ReadTimeout, httpx.ReadTimeout),
+    (httpcore.WriteTimeout, httpx.WriteTimeout),
+    (httpcore.PoolTimeout, httpx.PoolTimeout),
+    (httpcore.TimeoutException, httpx.TimeoutException),
+    (httpcore.ConnectError, httpx.ConnectError),
+    (httpcore.ReadError, httpx.ReadError),
+    (httpcore.WriteError, httpx.WriteError),
+    (httpcore.NetworkError, httpx.NetworkError),
+    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
+    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
+    (httpcore.ProtocolError, httpx.ProtocolError),
+    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
+)
 
-    A name counts as private when any of its addresses is: an attacker who controls a name can
-    give it one public and one private address. A name that does not resolve is not private;
-    the request itself will fail.
+
+def _mapped(exc: Exception) -> Exception:
+    for source, target in _MAPPED:
+        if isinstance(exc, source):
+            return target(str(exc) or type(exc).__name__)
+    return exc
+
+
+class _Stream(httpx.AsyncByteStream):
+    def __init__(self, inner: typing.AsyncIterable[bytes]) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for part in self._inner:
+                yield part
+        except Exception as exc:
+            raise _mapped(exc) from exc
+
+    async def aclose(self) -> None:
+        close = getattr(self._inner, "aclose", None)
+        if close is not None:
+            await close()
+
+
+class _PinnedTransport(httpx.AsyncBaseTransport):
+    """httpx over an httpcore pool whose connections go to vetted addresses only.
+
+    httpx has no option for the network backend, so the small mapping its own transport does
+    is done here (request in, response stream and exceptions out).
     """
-    host = host.strip("[]").rstrip(".").lower()
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        pass
-    else:
-        return is_private_address(host)
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return False
-    return any(is_private_address(str(info[4][0])) for info in infos)
 
+    def __init__(self, ssl_context: ssl.SSLContext, backend: _PinnedBackend) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=backend,
+        )
 
-def referral_allowed(*, referrer_private: bool, target_private: bool, allow_private: bool) -> bool:
-    """May a server send us (by redirect or link) to a target?
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=request.url.raw_host,
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            reply = await self._pool.handle_async_request(core)
+        except Exception as exc:
+            raise _mapped(exc) from exc
+        assert isinstance(reply.stream, typing.AsyncIterable)
+        return httpx.Response(
+            status_code=reply.status,
+            headers=reply.headers,
+            stream=_Stream(reply.stream),
+            extensions=reply.extensions,
+        )
 
-    A public server must not steer us into private address space: that would let any registry
-    or registrar on the internet make domwatch probe the operator's intranet (SSRF). A server
-    that is itself private (the lab, an intranet registry the operator configured on purpose)
-    already is inside that space, so its referrals within it are allowed.
-    """
-    return allow_private or referrer_private or not target_private
+    async def aclose(self) -> None:
+        await self._pool.aclose()
 
 
 class HttpClient:
@@ -130,27 +222,24 @@ class HttpClient:
     def __init__(
         self,
         *,
+        policy: AddressPolicy,
         timeout: float = 10.0,
         ca_bundle: Path | None = None,
-        allow_private: bool = False,
         max_bytes: int = MAX_BODY,
         max_redirects: int = MAX_REDIRECTS,
         user_agent: str = USER_AGENT,
-        address_check: AddressCheck = host_is_private,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.timeout = timeout
-        self.allow_private = allow_private
+        self.policy = policy
         self.max_bytes = max_bytes
         self.max_redirects = max_redirects
-        self._address_check = address_check
-        self._private_cache: dict[str, bool] = {}
+        self._backend = _PinnedBackend()
         self._client = httpx.AsyncClient(
-            verify=make_ssl_context(ca_bundle),
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,  # done by hand, one vetted hop at a time
             headers={"User-Agent": user_agent},
-            transport=transport,
+            transport=_PinnedTransport(make_ssl_context(ca_bundle), self._backend),
+            trust_env=False,  # no proxy: the connection must go to the vetted address
         )
 
     @classmethod
@@ -158,18 +247,15 @@ class HttpClient:
         cls,
         settings: Settings,
         *,
+        policy: AddressPolicy | None = None,
         max_bytes: int = MAX_BODY,
-        address_check: AddressCheck = host_is_private,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> HttpClient:
-        """A client with the run's timeout, trust store and private-address policy."""
+        """A client with the run's timeout, trust store and address policy."""
         return cls(
+            policy=policy or AddressPolicy.from_settings(settings),
             timeout=settings.timeout,
             ca_bundle=settings.ca_bundle,
-            allow_private=settings.allow_private,
             max_bytes=max_bytes,
-            address_check=address_check,
-            transport=transport,
         )
 
     async def __aenter__(self) -> HttpClient:
@@ -187,40 +273,49 @@ class HttpClient:
         """Close the connection pool."""
         await self._client.aclose()
 
-    async def is_private(self, url: str) -> bool:
-        """Whether ``url``'s host is in private address space (cached per host)."""
-        host = urlsplit(url).hostname or ""
-        if host not in self._private_cache:
-            self._private_cache[host] = await self._address_check(host)
-        return self._private_cache[host]
+    async def vet(self, url: str, referrer: Vetted | None = None) -> Vetted:
+        """The vetted server of ``url`` (``referrer``: the server whose answer named it)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise PrivateAddressRefused(f"refused to follow {url}: not an HTTP URL")
+        try:
+            host = httpx.URL(url).raw_host.decode("ascii")
+        except (httpx.InvalidURL, UnicodeError) as exc:
+            raise HttpError(f"{url}: bad URL: {exc}") from None
+        try:
+            target = await self.policy.vet(host, referrer)
+        except AddressRefused as exc:
+            raise PrivateAddressRefused(f"refused {url}: {exc}") from None
+        except Unresolvable as exc:
+            raise HttpUnresolvable(f"{url}: {exc}") from None
+        self._backend.pin(target)
+        return target
 
-    async def check_referral(self, referrer: str, target: str) -> None:
-        """Raise :class:`PrivateAddressRefused` when ``referrer`` may not send us to ``target``."""
-        if self.allow_private:
-            return
-        if urlsplit(target).scheme not in ("http", "https"):
-            raise PrivateAddressRefused(f"refused to follow {target}: not an HTTP URL")
-        target_private = await self.is_private(target)
-        if not target_private:
-            return
-        if not referral_allowed(
-            referrer_private=await self.is_private(referrer),
-            target_private=target_private,
-            allow_private=self.allow_private,
-        ):
-            raise PrivateAddressRefused(
-                f"refused to follow {referrer} to {target}: a private address"
-            )
-
-    async def get(self, url: str, headers: Mapping[str, str] | None = None) -> HttpResponse:
+    async def get(
+        self,
+        url: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        referrer: Vetted | None = None,
+    ) -> HttpResponse:
         """GET ``url`` following up to ``max_redirects`` vetted redirects.
 
-        Non-2xx answers are returned, not raised; :class:`HttpError` means no usable answer.
+        ``referrer`` is the server whose answer gave ``url`` (None: a configured URL). Non-2xx
+        answers are returned, not raised; :class:`HttpError` means no usable answer.
         """
         history: list[HttpResponse] = []
         current = url
+        peer = await self.vet(current, referrer)
         while True:
-            response = await self._get_once(current, headers)
+            shown = redact_credentials(current)
+            try:
+                response = await self._get_once(current, headers)
+            except HttpError as exc:
+                log.debug("https GET %s on %s -> %s", shown, peer.address, exc)
+                raise
+            log.debug("https GET %s on %s -> HTTP %d, %d bytes", shown, peer.address,
+                      response.status, len(response.body))
+            response.peer = peer
             location = response.header("location")
             if response.status not in (301, 302, 303, 307, 308) or not location:
                 response.history = history
@@ -229,7 +324,10 @@ class HttpClient:
             if len(history) > self.max_redirects:
                 raise TooManyRedirects(f"more than {self.max_redirects} redirects from {url}")
             target = urljoin(current, location)
-            await self.check_referral(current, target)
+            if urlsplit(current).scheme == "https" and urlsplit(target).scheme != "https":
+                # An answer that could be read or changed on the way is not an answer.
+                raise PrivateAddressRefused(f"refused to follow {current} to {target}: not HTTPS")
+            peer = await self.vet(target, peer)
             current = target
 
     async def _get_once(self, url: str, headers: Mapping[str, str] | None) -> HttpResponse:
@@ -270,4 +368,7 @@ def _describe(exc: httpx.HTTPError) -> str:
         if isinstance(cause, ssl.SSLError):
             return f"TLS error: {cause.reason or cause}"
         cause = cause.__cause__ or cause.__context__
-    return str(exc) or type(exc).__name__
+    os_error = first_os_error(exc)
+    if os_error is not None:
+        return os_error_words(os_error)
+    return without_errno(str(exc)) or type(exc).__name__

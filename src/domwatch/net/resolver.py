@@ -35,6 +35,8 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
+from domwatch.net.errors import os_error_words
+
 log = logging.getLogger("domwatch.dns")
 
 
@@ -280,8 +282,11 @@ class Resolver:
         query: dns.message.Message, server: Nameserver, timeout: float
     ) -> dns.message.Message:
         """One exchange with one server: UDP, TCP when the answer is truncated."""
+        # A datagram from elsewhere, or with another ID or question (a forgery racing the
+        # real answer, RFC 5452), is dropped and the real answer still awaited.
         response, _ = await dns.asyncquery.udp_with_fallback(
-            query, server.address, timeout=timeout, port=server.port
+            query, server.address, timeout=timeout, port=server.port,
+            ignore_unexpected=True, ignore_errors=True,
         )
         return response
 
@@ -324,6 +329,8 @@ def classify(
 
 
 def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return os_error_words(exc)
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
 

@@ -22,6 +22,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from domwatch.model import Finding, Severity, Thresholds
+from domwatch.net.errors import os_error_words, without_errno
 
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 # Opens a connection and returns it already upgraded to TLS with the given context.
@@ -243,8 +244,8 @@ def _reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (EOFError, asyncio.IncompleteReadError, ConnectionAbortedError)):
         return "connection closed by peer"
     if isinstance(exc, OSError):
-        return exc.strerror or str(exc) or type(exc).__name__
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return os_error_words(exc)
+    return without_errno(str(exc).splitlines()[0]) if str(exc) else type(exc).__name__
 
 
 def _verify_text(exc: ssl.SSLCertVerificationError) -> str:
@@ -370,6 +371,11 @@ def judge_endpoints(
         left = info.days_left(now)
         days = left if days is None else min(days, left)
     return findings, days
+
+
+def earliest_expiry(infos: Iterable[TlsInfo | None]) -> datetime | None:
+    """The first ``notAfter`` over every chain given (None when there is none)."""
+    return min((i.earliest.not_after for i in infos if i is not None), default=None)
 
 
 def judge(

@@ -19,6 +19,7 @@ COLUMNS = (
     "severity",
     "check",
     "message",
+    "tags",  # the domain's tags from the domain file, comma-separated (last: added later)
 )
 
 
@@ -38,11 +39,13 @@ def render(report: Report, options: RenderOptions) -> str:
     writer.writerow(COLUMNS)
     for result in results:
         base = _domain_cells(result, report)
+        tags = ",".join(result.domain.tags)
         if not result.findings:
-            writer.writerow([*base, "", "", "", ""])
+            writer.writerow([*base, "", "", "", "", tags])
         for finding in result.findings:
             writer.writerow(
-                [*base, finding.code, finding.severity.value, finding.check, finding.message]
+                [*base, finding.code, finding.severity.value, finding.check, finding.message,
+                 tags]
             )
     return buffer.getvalue()
 

@@ -1,24 +1,40 @@
-"""A Nagios/Icinga plugin's output: a status line with perfdata, then the long output.
+"""A Nagios/Icinga plugin's output, per the plugin guidelines' layout:
+
+    TEXT OUTPUT | PERFDATA
+    LONG TEXT LINE 1
+    ...
+    LONG TEXT LINE N | PERFDATA LINE 2
+    PERFDATA LINE 3
+
+The first line is what Nagios shows and alerts with, and where views cut: it is bounded
+whatever the number of domains (the count by state, the worst few domains, the counts as
+perfdata). Every finding is a line of the long output, and every domain's days left is
+perfdata after it, one per line.
 
 The process exit status (0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN) is set by the caller.
-Perfdata is ``'label'=value[UOM];[warn];[crit]``. The thresholds are written as ranges
-``30:`` and ``7:`` ("alert below 30") because in the plugin guidelines a bare ``30`` means
-"alert *above* 30", which would paint every healthy domain red in the graphs.
+Perfdata is ``'label'=value[UOM];[warn];[crit];[min];[max]``. Days are plain numbers: the
+guidelines define no unit for days (only none, s/ms/us, %, B/KB/MB/TB and c), so
+``'example.fi'=25;30:;7:`` rather than the ``25d`` an earlier version wrote (which strict
+parsers drop). The thresholds are ranges ``30:`` and ``7:`` ("alert below 30") because in the
+guidelines a bare ``30`` means "alert *above* 30", which would paint every healthy domain red.
 """
 
 from __future__ import annotations
 
 from domwatch.model import DomainResult, Finding, Report, Severity, Status
-from domwatch.report import RenderOptions
+from domwatch.report import RenderOptions, by_urgency, plural
 
 _ATTENTION = (Status.CRITICAL, Status.WARNING, Status.UNKNOWN)
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
+WORST_SHOWN = 3  # domains named on the first line
+HEADLINE_CHARS = 80  # each of them, at most
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    """Status line, then one line per finding. ``quiet`` is ignored: a plugin always answers."""
+    """Status line, then one line per finding, then per-domain perfdata. ``quiet`` is ignored:
+    a plugin always answers."""
     del options
-    lines = [_status_line(report)]
+    lines = [status_line(report)]
     for result in report.results:
         for finding in result.findings:
             lines.append(
@@ -27,34 +43,48 @@ def render(report: Report, options: RenderOptions) -> str:
                     f"{finding.code}: {finding.message}"
                 )
             )
+    perfdata = [p for r in report.results for p in perfdata_for(r, report)]
+    if perfdata:
+        if len(lines) == 1:  # perfdata after the first line needs a long text line to follow
+            lines.append(f"{plural(len(report.results), 'domain')} checked")
+        lines[-1] += " | " + perfdata[0]
+        lines.extend(perfdata[1:])
     return "\n".join(lines) + "\n"
 
 
-def _status_line(report: Report) -> str:
+def status_line(report: Report) -> str:
+    """``DOMWATCH CRITICAL - 2 critical, 1 unknown: a.fi: ...; +1 more | critical=2;;;0 ...``."""
     counts = report.summary()
-    worst = report.status
     told = [f"{counts[s.value]} {s.value}" for s in _ATTENTION if counts[s.value]]
     if told:
-        # Worst domains first, input order within a state: the line gets cut in narrow views.
-        needing = sorted(
-            (r for r in report.results if r.status is not Status.OK),
-            key=lambda r: -r.status.rank,
-        )
-        details = "; ".join(_headline(r) for r in needing)
-        text = f"{', '.join(told)}: {details}"
+        # Worst first: the line gets cut in narrow views.
+        needing = [r for r in by_urgency(report.results, report.generated)
+                   if r.status is not Status.OK]
+        details = [_headline(r) for r in needing[:WORST_SHOWN]]
+        if len(needing) > WORST_SHOWN:
+            details.append(f"+{len(needing) - WORST_SHOWN} more")
+        if report.network_problem is not None:
+            details.insert(0, "network or DNS resolver not usable")
+        text = f"{', '.join(told)}: {'; '.join(details)}"
     else:
-        text = f"{len(report.results)} domains ok"
-    perfdata = " ".join(p for r in report.results for p in perfdata_for(r, report))
-    line = _text(f"DOMWATCH {worst.value.upper()} - {text}")
-    return f"{line} | {perfdata}" if perfdata else line
+        text = f"{plural(len(report.results), 'domain')} ok"
+    line = _text(f"DOMWATCH {report.status.value.upper()} - {text}")
+    counters = " ".join(
+        f"{s.value}={counts[s.value]};;;0" for s in (*_ATTENTION, Status.OK)
+    )
+    return f"{line} | {counters}"
 
 
 def _headline(result: DomainResult) -> str:
     worst: Finding = max(result.findings, key=lambda f: _SEVERITY_RANK[f.severity])
     domain = result.domain
-    if domain.display_name in worst.message or domain.name in worst.message:
-        return worst.message  # it names the domain already
-    return f"{domain.display_name}: {worst.message}"
+    text = worst.message
+    if domain.display_name not in text and domain.name not in text:
+        text = f"{domain.display_name}: {text}"
+    text = _text(text)
+    if len(text) > HEADLINE_CHARS:
+        text = text[: HEADLINE_CHARS - 3].rstrip() + "..."
+    return text
 
 
 def perfdata_for(result: DomainResult, report: Report) -> list[str]:
@@ -66,11 +96,11 @@ def perfdata_for(result: DomainResult, report: Report) -> list[str]:
         days = registration.days_left(report.generated)
         if days is not None:
             label = _label(result.domain.name)
-            out.append(f"{label}={days}d;{thresholds.warn_days}:;{thresholds.crit_days}:")
+            out.append(f"{label}={days};{thresholds.warn_days}:;{thresholds.crit_days}:")
     if result.cert_days_left is not None:
         label = _label(f"{result.domain.name} cert")
         out.append(
-            f"{label}={result.cert_days_left}d;"
+            f"{label}={result.cert_days_left};"
             f"{thresholds.cert_warn_days}:;{thresholds.cert_crit_days}:"
         )
     return out

@@ -84,7 +84,7 @@ def render(report: Report, options: RenderOptions) -> str:
     ]
     lines: list[str] = []
     for name, help_text, samples in families:
-        lines.extend(_family(name, help_text, samples))
+        lines.extend(family(name, help_text, samples))
     return "\n".join(lines) + "\n"
 
 
@@ -109,8 +109,11 @@ def certificate_days_by_host(result: DomainResult) -> dict[str, int]:
     return out
 
 
-def _family(name: str, help_text: str, samples: Iterable[Sample]) -> list[str]:
-    lines = [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} gauge"]
+def family(
+    name: str, help_text: str, samples: Iterable[Sample], kind: str = "gauge"
+) -> list[str]:
+    """One metric family's lines: ``# HELP``, ``# TYPE`` (gauge or counter), then samples."""
+    lines = [f"# HELP {name} {_escape_help(help_text)}", f"# TYPE {name} {kind}"]
     for labels, value in samples:
         lines.append(f"{name}{_labels(labels)} {_value(value)}")
     return lines

@@ -4,6 +4,11 @@ The registry's ``expiration`` event is *the* expiry. A thin registry (Verisign's
 links to the registrar's own RDAP record with ``rel: related``; that is followed for the
 registrar's view, whose date is shown beside the registry's only when it differs, and whose
 failures (a 404 included) never undo the registry's answer.
+
+Both claims need evidence. "Not registered" is a 404 from the registry's server as IANA's
+bootstrap (or the operator) names it; a 404 from a server the bundled overlay only guesses is
+handed on, as a failure, to be confirmed over WHOIS. "Registered" is a domain object that names
+the domain and carries registration data (events, a registrar, name servers or statuses).
 """
 
 from __future__ import annotations
@@ -11,26 +16,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import json
+import itertools
 import re
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+import idna
+
 from domwatch.config import Settings
 from domwatch.model import Registration
+from domwatch.net.address_policy import Vetted
 from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
 from domwatch.net.limits import Budget, Limits, RateLimited, Ticket, rdap_key
+from domwatch.safe_json import JsonError
+from domwatch.safe_json import loads as json_loads
 from domwatch.sources.base import Exchange, Lookup
-from domwatch.sources.rdap_bootstrap import Bootstrap
+from domwatch.sources.rdap_bootstrap import Bootstrap, load_bootstrap
 from domwatch.sources.unpublished import publishes_expiry
+from domwatch.sources.whois_servers import second_level_zone
 
 ACCEPT = "application/rdap+json, application/json;q=0.9"  # rdap.nic.fr once refused rdap+json alone
 TRAIL_BODY = 64 * 1024  # what ``domwatch lookup`` shows of each answer
 BUDGET_FACTOR = 3  # one domain may take this many ``settings.timeout`` in all
 MAX_ATTEMPTS = 4  # per URL, rate-limit waits and one transport retry included
+MAX_ENTITIES = 1000  # real answers name fewer than 20; the walk stops here, whatever comes
 
 # RFC 8056 §2 maps every EPP status to an RDAP one; this is the way back.
 _RDAP_TO_EPP = {
@@ -97,9 +110,9 @@ def parse_rdap_date(text: object) -> datetime | None:
             micro,
             tzinfo=timezone(offset),
         )
-    except ValueError:
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):  # 9999-12-31T23:59:59-23:59 is past datetime.max in UTC
         return None
-    return moment.astimezone(timezone.utc)
 
 
 def epp_status(rdap_status: str) -> str:
@@ -132,7 +145,7 @@ def parse_domain(doc: dict[str, Any]) -> RdapDomain:
     """Read events, registrar, statuses, name servers and ``related`` links from an answer."""
     out = RdapDomain()
     for event in _dicts(doc.get("events")):
-        action = str(event.get("eventAction", "")).strip().lower()
+        action = _text(event.get("eventAction")).strip().lower()
         when = parse_rdap_date(event.get("eventDate"))
         if when is None:
             continue
@@ -146,18 +159,18 @@ def parse_domain(doc: dict[str, Any]) -> RdapDomain:
     )
     names = []
     for ns in _dicts(doc.get("nameservers")):
-        name = ns.get("ldhName") or ns.get("unicodeName")
-        if isinstance(name, str) and name.strip():
+        name = _text(ns.get("ldhName")) or _text(ns.get("unicodeName"))
+        if name.strip():
             names.append(name.strip().rstrip(".").lower())
     out.nameservers = tuple(dict.fromkeys(names))
     self_links = {
-        link.get("href") for link in _dicts(doc.get("links")) if link.get("rel") == "self"
+        _text(link.get("href")) for link in _dicts(doc.get("links")) if link.get("rel") == "self"
     }
     for link in _dicts(doc.get("links")):
         href = link.get("href")
         if link.get("rel") != "related" or not isinstance(href, str) or href in self_links:
             continue
-        kind = str(link.get("type", "")).lower()
+        kind = _text(link.get("type")).lower()
         # Only links to RDAP data: registries also put web pages and terms under "related".
         if "rdap" in kind or "/domain/" in href:
             out.related.append(href)
@@ -165,14 +178,12 @@ def parse_domain(doc: dict[str, Any]) -> RdapDomain:
 
 
 def _registrar_name(doc: dict[str, Any]) -> str | None:
-    registrars = [
-        e for e in _entities(doc) if "registrar" in {str(r).lower() for r in _list(e.get("roles"))}
-    ]
+    registrars = [e for e in _entities(doc) if "registrar" in _words(e.get("roles"))]
     # AFNIC lists former registrars too: the "sponsor" (else an active one) is the current one.
     registrars.sort(
         key=lambda e: (
-            "sponsor" not in {str(r).lower() for r in _list(e.get("roles"))},
-            "inactive" in {str(s).lower() for s in _list(e.get("status"))},
+            "sponsor" not in _words(e.get("roles")),
+            "inactive" in _words(e.get("status")),
         )
     )
     for entity in registrars:
@@ -181,8 +192,8 @@ def _registrar_name(doc: dict[str, Any]) -> str | None:
             return name
         for pid in _dicts(entity.get("publicIds")):
             ident = pid.get("identifier")
-            if ident:
-                return f"{pid.get('type', 'ID')} {ident}"
+            if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident):
+                return f"{_text(pid.get('type')) or 'ID'} {ident}"
         handle = entity.get("handle")
         if isinstance(handle, str) and handle.strip():
             return handle.strip()
@@ -190,13 +201,21 @@ def _registrar_name(doc: dict[str, Any]) -> str | None:
 
 
 def _entities(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """Entities at every depth, outer ones first (a registrar may sit inside another)."""
+    """Entities at every depth, outer ones first (a registrar may sit inside another).
+
+    At most :data:`MAX_ENTITIES`, in linear time: an answer listing 250,000 of them costs no
+    more than one listing a thousand.
+    """
     found: list[dict[str, Any]] = []
-    queue = _dicts(doc.get("entities"))
-    while queue:
-        entity = queue.pop(0)
-        found.append(entity)
-        queue.extend(_dicts(entity.get("entities")))
+    queue: deque[object] = deque([doc.get("entities")])
+    while queue and len(found) < MAX_ENTITIES:
+        value = queue.popleft()
+        if not isinstance(value, list):
+            continue
+        for entity in itertools.islice(value, MAX_ENTITIES - len(found)):
+            if isinstance(entity, dict):
+                found.append(entity)
+                queue.append(entity.get("entities"))
     return found
 
 
@@ -204,7 +223,7 @@ def _vcard_fn(vcard: object) -> str | None:
     if not (isinstance(vcard, list) and len(vcard) >= 2 and isinstance(vcard[1], list)):
         return None
     for prop in vcard[1]:
-        if isinstance(prop, list) and len(prop) >= 4 and str(prop[0]).lower() == "fn":
+        if isinstance(prop, list) and len(prop) >= 4 and _text(prop[0]).lower() == "fn":
             value = prop[3]
             if isinstance(value, str) and value.strip():
                 return value.strip()
@@ -213,6 +232,16 @@ def _vcard_fn(vcard: object) -> str | None:
 
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _text(value: object) -> str:
+    """A string field, or "" when the answer put something else there."""
+    return value if isinstance(value, str) else ""
+
+
+def _words(value: object) -> set[str]:
+    """The lower-cased strings of a list field (roles, statuses); anything else is ignored."""
+    return {v.lower() for v in _list(value) if isinstance(v, str)}
 
 
 def _dicts(value: object) -> list[dict[str, Any]]:
@@ -257,21 +286,37 @@ class RdapSource:
     def __init__(
         self,
         settings: Settings,
-        bootstrap: Bootstrap,
+        bootstrap: Bootstrap | None,
         client: HttpClient,
         *,
         limits: Limits | None = None,
     ) -> None:
+        """``bootstrap`` None: load it (:func:`load_bootstrap`) at the first lookup, so that a
+        run without registration checks never fetches IANA's file."""
         self.settings = settings
-        self.bootstrap = bootstrap
+        self._bootstrap = bootstrap
         self.client = client
         self.limits = limits
+        self._loading: asyncio.Task[Bootstrap] | None = None
+
+    async def bootstrap(self) -> Bootstrap:
+        """The run's bootstrap, loaded once however many lookups ask at the same time."""
+        if self._bootstrap is None:
+            if self._loading is None:
+                self._loading = asyncio.ensure_future(load_bootstrap(self.settings, self.client))
+            self._bootstrap = await asyncio.shield(self._loading)
+        return self._bootstrap
 
     async def lookup(self, domain: str) -> Lookup:
         """The registration of ``domain`` (A-label registrable name) as RDAP tells it."""
         domain = domain.lower().rstrip(".")
         tld = domain.rsplit(".", 1)[-1]
-        bases = self.bootstrap.base_urls(tld)
+        zone = second_level_zone(domain)
+        if zone is not None:
+            # The TLD's RDAP server holds gb.com, not hotel.gb.com: its 404 would be wrong.
+            return Lookup("unsupported", reason=f"no RDAP server known for the {zone} registry")
+        bootstrap = await self.bootstrap()
+        bases = bootstrap.base_urls(tld)
         if not bases:
             return Lookup("unsupported", reason=f"no RDAP server known for .{tld}")
         result = Lookup("failed")
@@ -301,24 +346,35 @@ class RdapSource:
         budget: Budget,
     ) -> bool:
         """Set ``result`` from the registry's answer; False to try the next base URL."""
-        doc, problem = _json_object(response)
+        read = await read_answer(response, domain)
         status = response.status
-        if status == 200 and doc is not None and isinstance(doc.get("errorCode"), int):
-            status = doc["errorCode"]  # some servers wrap an error in a 200
-        if status == 404:
+        if status == 200 and read.error_code is not None:
+            status = read.error_code  # some servers wrap an error in a 200
+        if status == 404 and (await self.bootstrap()).authoritative(tld, base):
             result.outcome, result.reason = "not_found", f"{response.url}: registry says 404"
             return True
+        if status == 404:
+            # A guessed server may not hold this TLD at all: its 404 proves nothing alone.
+            result.outcome = "failed"
+            result.reason = (
+                f"{response.url}: 404 from a server IANA's bootstrap does not name for .{tld}"
+                " (not believed without the registry's WHOIS)"
+            )
+            return False
         if status != 200:
             result.outcome, result.reason = "failed", f"{response.url}: HTTP {status}"
             return False
-        if doc is None:
-            result.outcome, result.reason = "failed", f"{response.url}: {problem}"
+        if read.no_evidence:
+            result.outcome, result.reason = "unparsed", f"{response.url}: {read.no_evidence}"
             return False
-        registry = parse_domain(doc)
+        if read.domain is None:
+            result.outcome, result.reason = "failed", f"{response.url}: {read.problem}"
+            return False
+        registry = read.domain
         registrar: RdapDomain | None = None
         if registry.related:
             registrar = await self._follow_related(
-                response.url, registry.related[0], domain, result, budget
+                response.peer, registry.related[0], domain, result, budget
             )
         return self._finish(registry, registrar, base, tld, response.url, result)
 
@@ -337,6 +393,7 @@ class RdapSource:
             theirs = registrar.registrar_expires or registrar.expires
         theirs = theirs or registry.registrar_expires
         published = True
+        undated = False
         if expires is None:
             if not publishes_expiry(tld):
                 published = False
@@ -344,12 +401,12 @@ class RdapSource:
                 # The registry gave none this time; the registrar's date is the best there is.
                 expires, theirs = theirs, None
             else:
-                result.outcome = "unparsed"
-                result.reason = f"{url}: no expiration event in the registry's answer"
-                return True
+                # Registered, and no date: WHOIS is asked for one; if it has none either, this
+                # answer stands as "registered, expiry unpublished" (see the registry source).
+                published, undated = False, True
         nameservers = registry.nameservers or (registrar.nameservers if registrar else ())
-        result.outcome = "registered"
-        result.reason = ""
+        result.outcome = "unparsed" if undated else "registered"
+        result.reason = f"{url}: no expiration event in the registry's answer" if undated else ""
         result.registration = Registration(
             source="rdap",
             server=base,
@@ -364,27 +421,32 @@ class RdapSource:
         return True
 
     async def _follow_related(
-        self, referrer: str, href: str, domain: str, result: Lookup, budget: Budget
+        self, referrer: Vetted | None, href: str, domain: str, result: Lookup, budget: Budget
     ) -> RdapDomain | None:
         """The registrar's view, or None: nothing it says or fails to say is fatal."""
         if urlsplit(href).scheme != "https":
             result.trail.append(Exchange(href, domain, "", "skipped: registrar link is not HTTPS"))
             return None
-        try:
-            await self.client.check_referral(referrer, href)
-        except HttpError as exc:
-            result.trail.append(Exchange(href, domain, "", f"skipped: {exc}"))
-            return None
-        answer = await self._ask(href, domain, result, budget, retries=False)
+        answer = await self._ask(href, domain, result, budget, retries=False, referrer=referrer)
         if answer.response is None:
-            return None
-        doc, _ = _json_object(answer.response)
-        if answer.response.status != 200 or doc is None:
+            return None  # refused by the address policy, or no answer: noted in the trail
+        if answer.response.status != 200:
             return None  # a registrar 404 or error: the registry's answer stands
-        return parse_domain(doc)
+        read = await read_answer(answer.response)
+        if read.domain is None:
+            note = f"registrar's answer unusable ({read.problem}); the registry's answer stands"
+            result.trail.append(Exchange(href, domain, "", note))
+        return read.domain
 
     async def _ask(
-        self, url: str, domain: str, result: Lookup, budget: Budget, *, retries: bool = True
+        self,
+        url: str,
+        domain: str,
+        result: Lookup,
+        budget: Budget,
+        *,
+        retries: bool = True,
+        referrer: Vetted | None = None,
     ) -> _Answer:
         """GET ``url``, waiting out rate limits and one transport failure within the budget."""
         last = "no attempt made"
@@ -392,7 +454,7 @@ class RdapSource:
             if budget.left() <= 0:
                 return _Answer(outcome="failed", reason=f"{url}: time budget spent ({last})")
             try:
-                response, wait = await self._get(url, budget, _attempt)
+                response, wait = await self._get(url, budget, _attempt, referrer)
             except RateLimited as exc:  # the server is given up on for this run
                 result.trail.append(Exchange(url, domain, "", f"rate limited: {exc}"))
                 return _Answer(outcome="rate_limited", reason=f"{url}: {exc}")
@@ -423,7 +485,9 @@ class RdapSource:
             last = "rate limited"
         return _Answer(outcome="rate_limited", reason=f"{url}: still rate limited after retries")
 
-    async def _get(self, url: str, budget: Budget, attempt: int) -> tuple[HttpResponse, float]:
+    async def _get(
+        self, url: str, budget: Budget, attempt: int, referrer: Vetted | None = None
+    ) -> tuple[HttpResponse, float]:
         """GET ``url`` in one of its server's slots; for a 429, also how long to wait.
 
         The wait is ``Retry-After``, else 1, 2, 4 s; a 429 also slows the server's limiter.
@@ -435,7 +499,8 @@ class RdapSource:
         )
         async with slot as ticket:
             response = await asyncio.wait_for(
-                self.client.get(url, headers={"Accept": ACCEPT}), timeout=max(budget.left(), 0)
+                self.client.get(url, headers={"Accept": ACCEPT}, referrer=referrer),
+                timeout=max(budget.left(), 0),
             )
             if ticket is not None:
                 ticket.got_answer()
@@ -460,15 +525,79 @@ class RdapSource:
             result.trail.append(Exchange(hop.url, domain, text, note))
 
 
-def _json_object(response: HttpResponse) -> tuple[dict[str, Any] | None, str]:
-    """The answer as a JSON object, or None and why not."""
-    if not response.body.strip():
-        return None, "empty answer"
+def _no_evidence(doc: dict[str, Any], domain: str) -> str:
+    """Why ``doc`` is not evidence that ``domain`` is registered; "" when it is.
+
+    A 200 answer must be the domain object for this name (``objectClassName`` "domain", its
+    ``ldhName`` or ``unicodeName`` when given) with some registration data in it: an event, a
+    registrar or other entity, name servers or a status. A search result, a help page or an
+    empty object is not.
+    """
+    kind = doc.get("objectClassName")
+    if isinstance(kind, str) and kind.strip().lower() != "domain":
+        return f"the answer is a {kind[:40]!r} object, not a domain"
+    names = [doc.get(key) for key in ("ldhName", "unicodeName")]
+    given = [n.strip().rstrip(".").lower() for n in names if isinstance(n, str) and n.strip()]
+    if given and not any(_same_name(n, domain) for n in given):
+        return f"the answer is about {given[0][:80]!r}, not {domain}"
+    if kind is None and not given:
+        return "the answer is not a domain object"
+    data = ("events", "entities", "nameservers", "status")
+    if not any(isinstance(doc.get(key), list) and doc.get(key) for key in data):
+        return "the domain object carries no registration data"
+    return ""
+
+
+def _same_name(given: str, domain: str) -> bool:
+    if given == domain:
+        return True
     try:
-        doc = json.loads(response.body)
-    except (ValueError, UnicodeDecodeError):
-        kind = response.header("content-type") or "unknown type"
-        return None, f"answer is not JSON ({kind})"
+        return idna.encode(given, uts46=True).decode("ascii") == domain
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+
+
+@dataclass
+class AnswerRead:
+    """One RDAP answer decoded and read; ``domain`` None says why in ``problem``."""
+
+    domain: RdapDomain | None
+    error_code: int | None = None  # the ``errorCode`` of an error wrapped in a 200
+    problem: str = ""
+    no_evidence: str = ""  # why a well-formed answer is no evidence of the registration
+
+
+async def read_answer(response: HttpResponse, domain: str | None = None) -> AnswerRead:
+    """Decode and read an answer in a worker thread, so a big one never stalls the run.
+
+    The work is bounded (nesting depth, :data:`MAX_ENTITIES`); whatever the server put in it,
+    the outcome is a reading or a named problem, never an exception. With ``domain``, the
+    answer must also be evidence that this domain is registered.
+    """
+    return await asyncio.to_thread(
+        _read, response.body, response.header("content-type"), domain
+    )
+
+
+def _read(body: bytes, content_type: str | None, domain: str | None = None) -> AnswerRead:
+    if not body.strip():
+        return AnswerRead(None, problem="empty answer")
+    try:
+        doc = json_loads(body)
+    except JsonError as exc:
+        if str(exc).startswith("not JSON"):
+            kind = content_type or "unknown type"
+            return AnswerRead(None, problem=f"answer is not JSON ({kind})")
+        return AnswerRead(None, problem=f"malformed answer: {exc}")
     if not isinstance(doc, dict):
-        return None, "answer is JSON but not an object"
-    return doc, ""
+        return AnswerRead(None, problem="answer is JSON but not an object")
+    code = doc.get("errorCode")
+    error_code = code if isinstance(code, int) and not isinstance(code, bool) else None
+    missing = _no_evidence(doc, domain) if domain is not None and error_code is None else ""
+    if missing:
+        return AnswerRead(None, error_code, no_evidence=missing)
+    try:
+        return AnswerRead(parse_domain(doc), error_code)
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError, RecursionError) as exc:
+        # Every field is type-checked; this is the net under the net, named like the rest.
+        return AnswerRead(None, error_code, f"malformed answer ({type(exc).__name__})")

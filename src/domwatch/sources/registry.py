@@ -121,4 +121,16 @@ def _most_telling(results: list[Lookup]) -> Lookup:
     if not conclusive:
         reasons = "; ".join(r.reason for r in results if r.reason)
         return Lookup("failed", reason=reasons or "no registration source for this TLD")
-    return min(conclusive, key=lambda r: rank.get(r.outcome, 9))
+    best = min(conclusive, key=lambda r: rank.get(r.outcome, 9))
+    shown = [r.registration for r in conclusive if r.outcome == "unparsed" and r.registration]
+    undated = [found for found in shown if not found.expiry_published]
+    dated = [found for found in shown if found.expiry_published]  # a date it could not read
+    if best.outcome not in _CONCLUSIVE and undated and not dated:
+        # RDAP showed the registration without a date and WHOIS did not do better: the
+        # registration stands, with the expiry unpublished.
+        return Lookup("registered", registration=undated[0])
+    if best.outcome == "failed":
+        # Every source failed: say why each did (a guessed RDAP server's 404, then WHOIS's).
+        why = [r.reason for r in conclusive if r.reason]
+        best.reason = "; ".join(dict.fromkeys(why)) or best.reason
+    return best

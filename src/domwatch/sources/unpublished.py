@@ -1,8 +1,11 @@
 """Registries that publish no expiry date, over RDAP or WHOIS.
 
 For these a registered answer without a date is normal (``expiry.unpublished``), never a parse
-failure and never a reason to guess. An answer that does carry a date is still read: the list
-only decides what a missing date means.
+failure and never a reason to guess. An answer that does carry a date is still read. Elsewhere
+a WHOIS answer with registration data and no expiry is read the same way (the registry shows the
+registration and no date); the list decides what a missing date means before any evidence is
+weighed: an RDAP answer without an ``expiration`` event is final here, and handed on to WHOIS
+for the other registries.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ NO_EXPIRY_TLDS: frozenset[str] = frozenset(
         "bg",  # Register.BG: name, status and name servers only since the GDPR
         "kz",  # KazNIC: created and last modified only
         "nz",  # DNC's .nz WHOIS dropped domain_datebilleduntil
+        "gov",  # the .gov registry's WHOIS: the name and "Status: ACTIVE"
+        "int",  # IANA, the .int registry: created and changed only
     }
 )
 

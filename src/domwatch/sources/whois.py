@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import random
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from domwatch.config import Endpoint, Settings
 from domwatch.model import Registration
+from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.net.errors import os_error_words
 from domwatch.net.limits import Budget, Limits, RateLimited, whois_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
-from domwatch.sources.whois_servers import builtin_server, query_for
+from domwatch.sources.whois_servers import builtin_server, parent_zones, query_for
 
 if TYPE_CHECKING:
     from domwatch.cache import ReferralStore
@@ -42,15 +42,6 @@ def decode(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
-
-
-def is_private(address: str) -> bool:
-    """Loopback, private, link-local or otherwise not globally routable."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    return not ip.is_global
 
 
 async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
@@ -85,7 +76,9 @@ async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
     except ConnectionRefusedError:
         raise WhoisError("connection refused") from None
     except OSError as exc:
-        raise WhoisError(f"network error: {exc.strerror or exc}") from None
+        raise WhoisError(os_error_words(exc)) from None
+    except (OverflowError, ValueError) as exc:  # a referral's port past 65535, say
+        raise WhoisError(f"bad server address: {exc}") from None
 
 
 @dataclass
@@ -95,8 +88,13 @@ class WhoisSource:
     settings: Settings
     limits: Limits = field(default_factory=Limits)
     referral_cache: ReferralStore | None = None  # IANA's answers, kept between runs
+    policy: AddressPolicy | None = None  # where connections may go (default: from settings)
     _referrals: dict[str, asyncio.Task[Endpoint | None]] = field(default_factory=dict)
     iana_trail: dict[str, Exchange] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = AddressPolicy.from_settings(self.settings)
 
     async def server_for(self, tld: str) -> Endpoint | None:
         """The WHOIS server of ``tld``: settings, then the built-in table, then IANA (once)."""
@@ -112,13 +110,35 @@ class WhoisSource:
             self._referrals[tld] = task
         return await asyncio.shield(task)
 
+    def zone_server(self, domain: str) -> Endpoint | None:
+        """The server of the zone ``domain`` is registered in, when that is not just its TLD.
+
+        The operator's settings come first, the nearest zone first: a per-TLD setting applies
+        to every name under the TLD, names under second-level registries included (a key
+        such as ``"gb.com"`` sends those elsewhere). Then the built-in table of registries
+        that run a zone below a TLD (co.za, gb.com, eu.org), which IANA cannot name.
+        """
+        zones = parent_zones(domain)
+        for zone in zones:
+            override = self.settings.whois_servers.get(zone)
+            if override is not None:
+                return override
+        for zone in zones[:-1]:
+            host = builtin_server(zone)
+            if host is not None:
+                return Endpoint(host)
+        return None
+
     async def _ask_iana(self, tld: str) -> Endpoint | None:
         iana = self.settings.whois_iana
         known = self.referral_cache.referral(tld) if self.referral_cache is not None else None
         if known is not None:
             note = f"refers to {known} (cached IANA answer)"
-            self.iana_trail[tld] = Exchange(_server_name(iana), tld, "", note)
-            return parse_endpoint(known)
+            endpoint = parse_endpoint(known)
+            # Vetted again each run: the name may resolve elsewhere now, or the row be forged.
+            refusal = await self._refusal(iana, endpoint) if endpoint is not None else None
+            self.iana_trail[tld] = Exchange(_server_name(iana), tld, "", refusal or note)
+            return None if refusal else endpoint
         try:
             raw = await self._ask(iana, tld)
         except WhoisError as exc:
@@ -127,60 +147,81 @@ class WhoisSource:
         text = decode(raw)
         server = _iana_whois(text)
         note = f"refers to {server}" if server else "no WHOIS server for this TLD"
-        self.iana_trail[tld] = Exchange(_server_name(iana), tld, text[:TRAIL_CHARS], note)
         endpoint = parse_endpoint(server) if server else None
+        refusal = await self._refusal(iana, endpoint) if endpoint is not None else None
+        self.iana_trail[tld] = Exchange(_server_name(iana), tld, text[:TRAIL_CHARS],
+                                        refusal or note)
+        if refusal:
+            return None  # neither asked nor remembered
         if endpoint is not None and self.referral_cache is not None:
             self.referral_cache.remember_referral(tld, str(endpoint))
         return endpoint
 
-    async def _ask(self, server: Endpoint, query: str) -> bytes:
+    async def _refusal(self, referrer: Endpoint, target: Endpoint) -> str | None:
+        """Why ``referrer`` may not send us to ``target`` (None: it may)."""
+        try:
+            await self._vet(target, await self._vet(referrer))
+        except WhoisError as exc:
+            if str(exc).startswith("refused"):
+                return str(exc)
+        return None  # an unresolvable target fails when it is asked, as before
+
+    async def _vet(self, server: Endpoint, referrer: Vetted | None = None) -> Vetted:
+        """The address ``server`` may be reached at (see :mod:`domwatch.net.address_policy`)."""
+        assert self.policy is not None
+        try:
+            return await asyncio.wait_for(
+                self.policy.vet(server.host, referrer), self.settings.timeout
+            )
+        except AddressRefused as exc:
+            raise WhoisError(f"refused: {exc}") from None
+        except Unresolvable as exc:
+            raise WhoisError(str(exc)) from None
+        except asyncio.TimeoutError:
+            raise WhoisError(f"cannot resolve {server.host}: no answer in time") from None
+
+    async def _ask(self, server: Endpoint, query: str, referrer: Vetted | None = None) -> bytes:
         port = server.port or WHOIS_PORT
         try:
             async with self.limits.for_server(whois_key(server.host, port)).slot():
-                return await self._fetch(server, query)
+                return await self._fetch(server, query, referrer)
         except RateLimited as exc:
             raise WhoisError(f"rate limited: {exc}") from None
 
-    async def _fetch(self, server: Endpoint, query: str) -> bytes:
+    async def _fetch(self, server: Endpoint, query: str, referrer: Vetted | None = None) -> bytes:
         port = server.port or WHOIS_PORT
-        address = await self._address(server.host, port)
-        log.debug("whois %r -> %s:%s (%s)", query, server.host, port, address)
-        return await fetch(address, port, query, self.settings.timeout)
-
-    async def _address(self, host: str, port: int) -> str:
+        # The address the policy vetted (resolved once per run) is the one connected to.
+        target = await self._vet(server, referrer)
+        shown = f"whois {query!r} to {server.host}:{port} on {target.address}"
         try:
-            ipaddress.ip_address(host)
-            return host
-        except ValueError:
-            pass
-        loop = asyncio.get_running_loop()
-        try:
-            infos = await asyncio.wait_for(
-                loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), self.settings.timeout
-            )
-        except (socket.gaierror, asyncio.TimeoutError, OSError) as exc:
-            raise WhoisError(f"cannot resolve {host}: {exc}") from None
-        if not infos:
-            raise WhoisError(f"cannot resolve {host}")
-        return str(infos[0][4][0])
+            answer = await fetch(target.address, port, query, self.settings.timeout)
+        except WhoisError as exc:
+            log.debug("%s -> %s", shown, exc)
+            raise
+        log.debug("%s -> %d bytes", shown, len(answer))
+        return answer
 
     async def lookup(self, domain: str) -> Lookup:
         """Registration of ``domain`` (A-label registrable name) as WHOIS tells it."""
         tld = domain.rsplit(".", 1)[-1]
         trail: list[Exchange] = []
-        # A registry with a server per second-level zone (co.za, org.za) is found by the
-        # domain's public suffix; everything else by its TLD.
-        suffix = domain.split(".", 1)[-1]
-        host = builtin_server(suffix) if suffix != tld else None
-        server = Endpoint(host) if host is not None else await self.server_for(tld)
-        if tld in self.iana_trail:
-            trail.append(self.iana_trail[tld])
+        server = self.zone_server(domain)
         if server is None:
-            return Lookup("unsupported", reason=f"no WHOIS server known for .{tld}", trail=trail)
+            server = await self.server_for(tld)
+            if tld in self.iana_trail:
+                trail.append(self.iana_trail[tld])
+        if server is None:
+            refused = trail[-1].note if trail and trail[-1].note.startswith("refused") else ""
+            reason = f"IANA's referral for .{tld} {refused}" if refused else (
+                f"no WHOIS server known for .{tld}"
+            )
+            return Lookup("failed" if refused else "unsupported", reason=reason, trail=trail)
         parsed, retried, throttled = await self._query_parsed(server, domain, trail)
         if parsed is None:
+            # The trail says "failed: why" after the server; the report's sentence says failed.
+            reason = trail[-1].note.removeprefix("failed: ")
             return Lookup(
-                "failed", reason=trail[-1].note, trail=trail, retried=retried, throttled=throttled
+                "failed", reason=reason, trail=trail, retried=retried, throttled=throttled
             )
         if parsed.outcome != "registered":
             return Lookup(
@@ -253,7 +294,7 @@ class WhoisSource:
                 wait = delay * random.uniform(1.0, 1.5)
                 # A refusal or an unknown host would only repeat itself.
                 if (
-                    str(exc).startswith(("connection refused", "cannot resolve"))
+                    str(exc).startswith(("connection refused", "cannot resolve", "refused"))
                     or transient >= MAX_TRANSIENT_RETRIES
                     or budget.left() < wait + min(self.settings.timeout, 1.0)
                 ):
@@ -281,33 +322,17 @@ class WhoisSource:
         self, registry: Endpoint, referral: Endpoint, domain: str, trail: list[Exchange]
     ) -> datetime | None:
         """The registrar's expiry from a thin registry's referral (None when unavailable)."""
-        if not self.settings.allow_private and await self._leads_private(registry, referral):
-            trail.append(
-                Exchange(
-                    _server_name(referral), domain, "", "refused: referral from a public server "
-                    "to a private address (set settings.network.allow_private)"
-                )
-            )
-            return None
         try:
-            raw = await self._ask(referral, query_for(referral.host, domain))
+            vetted_registry = await self._vet(registry)
+            raw = await self._ask(referral, query_for(referral.host, domain), vetted_registry)
         except WhoisError as exc:
-            trail.append(Exchange(_server_name(referral), domain, "", f"failed: {exc}"))
+            note = str(exc) if str(exc).startswith("refused") else f"failed: {exc}"
+            trail.append(Exchange(_server_name(referral), domain, "", note))
             return None
         text = decode(raw)
         parsed = await asyncio.to_thread(parse_whois, domain, text)
         trail.append(Exchange(_server_name(referral), domain, text[:TRAIL_CHARS], _note(parsed)))
         return parsed.expires
-
-    async def _leads_private(self, referrer: Endpoint, target: Endpoint) -> bool:
-        # A public server must not steer us into private address space (SSRF); a registry that
-        # is itself private (an intranet mirror, the lab) may refer within it.
-        try:
-            source = await self._address(referrer.host, referrer.port or WHOIS_PORT)
-            dest = await self._address(target.host, target.port or WHOIS_PORT)
-        except WhoisError:
-            return False
-        return is_private(dest) and not is_private(source)
 
 
 def parse_endpoint(text: str) -> Endpoint | None:

@@ -3,9 +3,17 @@
 The expiry date is the one number the tool stands on, so this module is strict where
 python-whois is lenient: a date is read only from a label that means "registration expires"
 (never from "free-date", "Date out of quarantine" or a registrar's own date when the registry's
-is present), and a numeric date whose day and month could be swapped is read only for a TLD whose
-registry is known to write the day first (or, for Dot TK, the month first). Anything else is
-``unparsed``, never a guess.
+is present), and a numeric date whose day and month could be swapped is read only when the
+registry is known to write the day first (or, for Dot TK, the month first), or writes it with
+dots (``01.03.2027`` is day first wherever dots are used). Anything else is ``unparsed``, never
+a guess.
+
+Both outcomes need evidence, in this order: a throttle reply is ``rate_limited`` whatever the
+TLD; a registry's "no such domain" wording (:mod:`whois_wording`) is ``not_found`` unless the
+answer carries registration data; an expiry date is ``registered``; registration data without
+an expiry (a creation date, a registrar, name servers, statuses, the holder) is ``registered``
+with the expiry unpublished; anything else is ``unparsed``, with the opening lines of the answer
+in the reason so that a person can see what came back.
 
 python-whois is used as a second opinion for TLDs this module has no table for, but only its
 classes that were checked to run in linear time, on a copy of the answer with long tokens split
@@ -16,6 +24,7 @@ The parser is total: whatever text comes in, a :class:`WhoisParse` comes out qui
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -26,6 +35,16 @@ from typing import Any, Literal
 import idna
 
 from domwatch.sources.unpublished import NO_EXPIRY_TLDS
+from domwatch.sources.whois_wording import (
+    is_not_found,
+    is_not_found_value,
+    is_registered_value,
+    is_throttle,
+    is_throttle_value,
+    mentions_throttle,
+    negative_words,
+    phrase_key,
+)
 
 Outcome = Literal["registered", "not_found", "rate_limited", "unparsed"]
 
@@ -112,6 +131,9 @@ DAY_FIRST_TLDS: frozenset[str] = frozenset(
         "br",
         "md",
         "am",
+        "im",  # Isle of Man, Guernsey, Jersey: British order
+        "gg",
+        "je",
     ]
 )
 
@@ -175,97 +197,13 @@ _NAMED_ZONES: dict[str, int] = {  # hours east of UTC; only names with one meani
     "clt": -4,  # NIC Chile: "2027-11-20 14:48:02 CLST"
     "clst": -3,
     "brt": -3,
+    "wat": 1,  # West Africa Time (ANTIC .cm: "07 Oct 2027 10:02 WAT")
+    "cat": 2,  # Central Africa Time
+    "eat": 3,  # East Africa Time
+    "sast": 2,  # South Africa
     "nzst": 12,
     "nzdt": 13,
 }
-
-# --- answer phrases ---------------------------------------------------------------------------
-# Each is matched at the start of a line, after comment marks ("%", "#", ">>>") and error codes
-# ("% Error: 55000000002", "-3:") are stripped, so the same words inside the legal boilerplate
-# of a registered answer do not count.
-_RATE_LIMIT_STARTS: tuple[str, ...] = (
-    "your connection limit exceeded",  # Verisign, CZ.NIC
-    "whois limit exceeded",  # PIR
-    "query rate limit exceeded",  # registro.br and others
-    "maximum number of requests per",  # SIDN, after its host name: "...per minute exceeded"
-    "maximum queries per",  # DNS Belgium (older wording): "Maximum queries per hour reached"
-    "too many requests",  # AFNIC "%% Too many requests..."
-    "too many queries",
-    "too many connections",  # Punktum dk "# Too many connections."
-    "queried interval is too short",  # CNNIC
-    "maximum query rate reached",  # DNS-LU
-    "excessive querying",  # DNS Belgium
-    "request limit exceeded",  # NASK .pl
-    "number of allowed queries exceeded",
-    "you have exceeded",  # "...your quota", "...the query limit"
-    "you exceeded the maximum",  # Worldsite .ws: "You exceeded the maximum allowable number..."
-    "exceeded the maximum allowable number of whois",  # Nominet (legacy wording)
-    "the whois query quota for",  # Nominet: "...for 192.0.2.1 has been exceeded"
-    "rate limit exceeded",
-    "maximum daily connection limit reached",  # Tucows
-    "quota exceeded",
-    "lookup quota exceeded",
-    "look up quota exceeded",  # .ms/.gs
-    "query limitation is",  # MYNIC
-    "query rate of",  # CentralNic: "Query rate of <n> ... exceeded"
-    "limit exceeded",
-    "server too busy",
-    "blacklisted: you have exceeded",
-    "connection refused; access control limit reached",  # DENIC after its error code
-    "access control limit reached",
-    "query limit exceeded",
-    "query quota exceeded",
-)
-
-_NOT_FOUND_RE = re.compile(
-    r"""(?:
-        no\ match\ for\b                        # Verisign, Nominet, registro.br
-      | no\ match!!                             # JPRS
-      | no\ match$                              # Norid
-      | no\ match\ found\b                      # TRABIS .tr: "No match found for x.tr"
-      | nincs\ talalat\b                        # nic.hu: "Nincs talalat / No match"
-      | not\ found:\ \S                          # CIRA: "Not found: x.ca"
-      | the\ requested\ domain\ was\ not\ found   # KISA .kr (English part)
-      | 상기\ 도메인이름은\ 등록되어\ 있지\ 않습니다  # KISA .kr (Korean part)
-      | query_status:\s*220\b                   # DNC .nz: "query_status: 220 Available"
-      | invalid\ query\ or\ domain\ name\ not\ known  # Dot TK
-      | el\ dominio\ no\ se\ encuentra\ registrado  # NIC Argentina
-      | el\ dominio\ no\ existe\b                 # NIC Costa Rica, NIC Venezuela
-      | \S{1,260}\ -\ no\ match\b                  # DNS.PT "x.pt - No Match"
-      | no\ matching\ objects\b                  # IEDR (older), .cat
-      | domain\ is\ not\ registered\b            # RNIDS "%ERROR:103: Domain is not registered"
-      | no\ data\ was\ found\b                   # ISOC-IL
-      | data\ not\ found\b                       # .kg
-      | not\ found\.?$                          # PIR/Identity Digital (old), AFNIC "%% NOT FOUND"
-      | domain\ not\ found\.?$                  # Identity Digital, Traficom, EIS
-      | no\ data\ found\.?$                     # GoDaddy Registry (.us, .co, .biz)
-      | no\ entries\ found\b                    # TCI, ISNIC, Punktum, RIPE-style
-      | no\ matching\ record\.?$                # CNNIC
-      | the\ queried\ object\ does\ not\ exist  # many ICANN-style registries
-      | object\ does\ not\ exist\.?$
-      | no\ object\ found\.?$
-      | this\ domain\ name\ has\ not\ been\ registered\.?$  # Nominet
-      | status:\s*(?:free|available)\.?$        # DENIC, EURid, DNS Belgium, NIC.it, DOMREG, NIC.lv
-      | domain\ "[^"]{1,260}"\ not\ found\.?$   # IIS .se/.nu
-      | no\ information\ available\ about\ domain\ name\b  # NASK
-      | error:101:\ no\ entries\ found          # CZ.NIC (FRED)
-      | \S{1,260}\ is\ free\.?$                 # SIDN
-      | we\ do\ not\ have\ an\ entry\ in\ our\ database\ matching\ your\ query  # SWITCH
-      | nothing\ found\b                         # nic.at; KazNIC "Nothing found for this query."
-      | no\ such\ domain\b
-      | domain\ name\ not\ known\b
-      | the\ domain\ has\ not\ been\ registered\b
-      | domain\ \S{1,260}\ is\ available\ for\ registration\b
-    )""",
-    re.VERBOSE,
-)
-
-# Comment marks, the server's own name and error codes in front of a message: "% ", "%% ",
-# "# ", ">>> ", "-3: ", "% Error: 55000000002 ", "whois.domain-registry.nl: ".
-_LINE_PREFIX_RE = re.compile(
-    r"[%#*>;\-\s]*(?:[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}:\s*)?(?:error\s*:?\s*)?"
-    r"(?:-?\d{1,12}\s*[:;]?\s+)?"
-)
 
 # --- field labels -------------------------------------------------------------------------------
 # Normalised label (lower case, "-" and "_" read as spaces) -> rank: 1 the registry's own date,
@@ -297,11 +235,23 @@ _EXPIRY_LABELS: dict[str, int] = {
     "exp date": 2,
     "有効期限": 2,  # JPRS Japanese
     "사용 종료일": 2,  # KISA Korean part
+    "renewal": 2,  # IEDR "renewal: 21-March-2027"
+    "fecha de vencimiento": 2,  # NIC Bolivia and other Spanish-speaking registries
+    "vencimiento": 2,
+    "fecha de expiracion": 2,
+    "fecha de expiración": 2,
     "registrar registration expiration date": 3,
     "registrar registration expiry date": 3,
     "registrar expiration date": 3,
     "registrar expiry date": 3,
 }
+# Words that make an unknown label an expiry label, and words that rule one out ("option
+# expiration date" at NASK is an option's, "free-date" and quarantine dates come after it).
+_EXPIRY_WORDS = ("expir", "vencim", "caduc", "paid till", "paid until", "valid until", "renewal")
+_NOT_EXPIRY_WORDS = (
+    "option", "free", "quarantine", "password", "auth", "notice", "grace", "auto", "last",
+    "period", "status",
+)
 _STATUS_LABELS = frozenset(
     {
         "domain status",
@@ -311,9 +261,47 @@ _STATUS_LABELS = frozenset(
         "epp status",
         "registration status",
         "flags",
+        "query status",  # DNC .nz "query_status: 200 Active"
+        "domaintype",  # DNS-LU "domaintype: ACTIVE"
+        "domain state",
+        "estado",
         "状態",
         "ステータス",
     }
+)
+# Labels whose value says, in words, whether the name is taken: UDR "Available: No".
+_AVAILABILITY_LABELS = frozenset({"available", "availability"})
+# A creation date is evidence of a registration (never read as an expiry).
+_CREATED_LABELS = frozenset(
+    {
+        "registered",
+        "registered on",
+        "registered date",
+        "registration date",
+        "registration time",  # CNNIC
+        "domain registered",  # Dot TK
+        "date registered",
+        "first registration date",  # SWITCH
+        "activated",
+        "activation",  # JWhoisServer .tn
+        "activated on",
+        "registration",  # IEDR "registration: 21-March-2002"
+        "date approved",  # co.ca
+        "entry created",  # JANET
+        "fecha de registro",
+        "fecha de creacion",
+        "fecha de creación",
+        "登録年月日",
+        "登録日",
+    }
+)
+# Labels of the holder's name: a registration has one, a "no such domain" answer never.
+_HOLDER_STARTS = (
+    "registrant", "registry registrant", "holder", "owner", "titular", "domain holder",
+    "domain owner",
+)
+_HOLDER_LABELS = frozenset(
+    {"organisation", "organization", "org name", "org", "organization name", "organisation name"}
 )
 _NAMESERVER_LABELS = frozenset(
     {
@@ -329,6 +317,19 @@ _NAMESERVER_LABELS = frozenset(
         "name server information",  # Register.BG
         "domain servers in listed order",  # TWNIC
         "host name",  # KISA, under "Primary Name Server"
+        "ns name",  # DNC .nz "ns_name_01" (a trailing number is dropped from labels)
+        "primary server hostname",  # .com.ai and other older NIC layouts
+        "secondary server hostname",
+        "third server hostname",
+        "fourth server hostname",
+        "primary server",
+        "secondary server",
+        "primary ns",  # ZACR's government zones
+        "secondary ns",
+        "servers",  # JANET "Servers:" block
+        "nameserver in listed order",
+        "servidores dns",
+        "servidor dns",
         "ネームサーバ",
     }
 )
@@ -372,6 +373,21 @@ _REGISTRAR_IN_SECTION = (
     "organization name",  # TRABIS "** Registrar:" block
 )
 _REFERRAL_LABELS = frozenset({"registrar whois server", "whois server"})
+# Fields that echo the name the answer is about, and what such a name looks like (a TLD's own
+# record at IANA says "domain: GR"; U-labels are allowed, "Class-Name:domain" is not a name).
+_ECHO_RE = re.compile(r"[^\s.:;/@]{1,63}(?:\.[^\s.:;/@]{1,63}){0,8}")
+_DOMAIN_LABELS = frozenset(
+    {
+        "domain name",
+        "domain",
+        "domainname",
+        "complete domain name",
+        "nom de domaine",
+        "dominio",
+        "nombre de dominio",
+        "query",
+    }
+)
 # Sections whose "status"/"name" lines describe a contact, not the domain.
 _CONTACT_WORDS = ("registrant", "holder", "contact", "admin", "tech", "billing", "registrar")
 
@@ -406,7 +422,8 @@ _EPP_STATUSES: dict[str, str] = {
     )
 }
 
-_BRACKET_RE = re.compile(r"(?:[a-z]\.\s{0,4})?\[([^\[\]]{1,40})\]\s*(.*)", re.IGNORECASE)
+# JPRS "a. [Domain Name]  EXAMPLE.JP", MYNIC "d [Record Expired]  13-MAY-2027"
+_BRACKET_RE = re.compile(r"(?:[a-z]\.?\s{1,4})?\[([^\[\]]{1,40})\]\s*(.*)", re.IGNORECASE)
 _HOST_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,62})?\.)+[a-z0-9-]{1,63}")
 _JP_STATE_DATE_RE = re.compile(r"\((\d{4}/\d{1,2}/\d{1,2})\)")
 # TWNIC writes its dates without a colon: "   Record expires on 2027-10-31 (YYYY-MM-DD)".
@@ -449,10 +466,17 @@ _DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # year first: unambiguous (2027-03-01, 2027/03/01, 2027.03.01, "2027. 03. 01.")
         ("ymd", r"(?P<y>\d{4})(?:-|/|\.\s?)(?P<m>\d{1,2})(?:-|/|\.\s?)(?P<d>\d{1,2})\.?"),
         ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),  # 20270301
+        # 20271218000000 (Hostmaster.ua), the time glued to the date
+        ("ymd", r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?P<H2>\d{2})(?P<M2>\d{2})(?P<S2>\d{2})"),
         ("ybd", r"(?P<y>\d{4})-(?P<b>[a-z]{3,9})-(?P<d>\d{1,2})\.?"),  # 2027-Mar-01 (TRABIS)
         # day or month first, year last: order decided per TLD
-        ("xxy", r"(?P<a>\d{1,2})[./-](?P<c>\d{1,2})[./-](?P<y>\d{4}|\d{2})"),
-        ("dby", r"(?P<d>\d{1,2})[- ](?P<b>[a-z]{3,9})\.?[- ](?P<y>\d{4}|\d{2})"),  # 01-Mar-2027
+        ("xxy", r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<c>\d{1,2})(?P=sep)(?P<y>\d{4}|\d{2})"),
+        # 01-Mar-2027, "Monday 1st March 2027" (JANET), "30th April 2027" (.gg)
+        (
+            "dby",
+            r"(?:[a-z]{3,9},?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[- ](?P<b>[a-z]{3,9})\.?,?[- ]"
+            r"(?P<y>\d{4}|\d{2})",
+        ),
         # "March 1 2027", "Mar 1, 2027", "Tue Mar 1 2027"
         (
             "bdy",
@@ -464,7 +488,7 @@ _DATE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # The ctime form carries its own time and zone: matched without the generic suffix.
 _CTIME_RE = re.compile(
     r"(?:[a-z]{3}\s+)?(?P<b>[a-z]{3,9})\s+(?P<d>\d{1,2})\s+(?P<H>\d{1,2}):(?P<M>\d{2})"
-    r"(?::(?P<S>\d{2}))?\s+(?P<zone>[a-z]{1,5})\s+(?P<y>\d{4})",
+    r"(?::(?P<S>\d{2}))?(?:\s+(?P<zone>[a-z]{1,5}))?\s+(?P<y>\d{4})",
     re.IGNORECASE,
 )
 
@@ -515,7 +539,9 @@ def _parse_date(value: str, tld: str) -> datetime | None:
             day, month = first, second
         elif second > 12:
             day, month = second, first
-        elif tld in DAY_FIRST_TLDS:
+        elif tld in DAY_FIRST_TLDS or parts["sep"] == ".":
+            # Dotted dates (01.03.2027) are day first in every locale that writes them; the
+            # month-first convention writes slashes.
             day, month = first, second
         else:
             raise _Ambiguous(text)
@@ -528,9 +554,10 @@ def _parse_date(value: str, tld: str) -> datetime | None:
             month = month_number
         else:
             month = int(parts["m"])
-    hour = int(parts["H"]) if parts.get("H") else None
-    minute = int(parts["M"]) if parts.get("M") else 0
-    second = int(parts["S"]) if parts.get("S") else 0
+    hour_text = parts.get("H") or parts.get("H2")
+    hour = int(hour_text) if hour_text else None
+    minute = int(parts.get("M") or parts.get("M2") or 0)
+    second = int(parts.get("S") or parts.get("S2") or 0)
     zone = _zone(parts.get("zone"), tld, has_time=hour is not None)
     if zone is None:
         return None
@@ -572,21 +599,31 @@ class _Reading:
     referral: str | None = None
     rate_limit_line: str | None = None
     not_found_line: str | None = None
+    created: bool = False  # a creation date of the domain
+    holder: bool = False  # the holder's name or organisation
+    taken: bool = False  # a status word meaning "registered" ("active", "connect", "taken")
+    opening: list[str] = field(default_factory=list)  # the first non-blank lines
+    plain_lines: int = 0  # non-blank lines that are not comments
+    lines_seen: int = 0  # non-blank lines
+    negative: list[tuple[str, bool]] = field(default_factory=list)  # (line, names the domain)
+    refusal: str | None = None  # the first line with words of a temporary refusal
+    echoes: list[str] = field(default_factory=list)  # values of "Domain Name:"-like fields
+
+
+_ENUMERATOR_RE = re.compile(r"\d{1,2}[a-z]?\.\s+")  # ZACR gov.za "5a.   Primary NS : ..."
 
 
 def _norm_label(label: str) -> str:
     # "Expires on......:", "** Domain Name:", "% Registrant:", "expire-date", "registrar_name"
     label = label.strip().lower().rstrip(". \t").lstrip(".%#* \t")
+    enumerated = _ENUMERATOR_RE.match(label)
+    if enumerated is not None:
+        label = label[enumerated.end() :]
     return " ".join(label.replace("-", " ").replace("_", " ").split())
 
 
-def _phrase_key(line: str) -> str:
-    low = line.strip().lower()
-    match = _LINE_PREFIX_RE.match(low)
-    return low[match.end() :] if match else low
-
-
-def _read(tld: str, lines: Iterable[str]) -> _Reading:
+def _read(tld: str, lines: Iterable[str], names: tuple[str, ...] = ()) -> _Reading:
+    """Read ``lines`` field by field; ``names`` are the queried domain's spellings."""
     out = _Reading()
     # A section is opened by a header line ("Nameservers", "[Registrar]") that lasts to the next
     # header, or by a block label ("Registrar:") that lasts to a blank line. Any other label
@@ -608,21 +645,20 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
             continue
         fresh = False
         indent = len(line) - len(stripped)
-        key = _phrase_key(stripped)
-        if out.rate_limit_line is None and key.startswith(_RATE_LIMIT_STARTS):
-            out.rate_limit_line = stripped[:160]
-        if out.not_found_line is None and _NOT_FOUND_RE.match(key):
-            out.not_found_line = stripped[:160]
+        _note_wording(out, stripped, names)
 
-        label, value = _split_label(stripped)
-        if label is None and (colonless := _COLONLESS_EXPIRY_RE.fullmatch(stripped)):
+        colonless = _COLONLESS_EXPIRY_RE.fullmatch(stripped)
+        if colonless is not None:  # TWNIC: "Record expires on 2027-10-31 00:00:00 (UTC+8)"
             out.expiry.append((2, colonless.group(1)))
             continue
+        label, value = _split_label(stripped)
         if label is None:
             # a value line: continuation of the last label, or an entry of the open section
             if cont_label and indent > 0:
                 _take(out, tld, cont_label, stripped, section, nameserver_labels)
-            elif section and (kind != "header" or indent > 0):
+            elif section and (
+                kind != "header" or indent > 0 or _is_nameserver(section, nameserver_labels)
+            ):  # SWITCH lists its name servers unindented under "Name servers"
                 _take_section_value(out, section, stripped, nameserver_labels)
             elif len(stripped) <= 40 and not any(ch.isdigit() for ch in stripped):
                 section, kind = _norm_label(stripped.strip("[]")), "header"
@@ -644,20 +680,76 @@ def _read(tld: str, lines: Iterable[str]) -> _Reading:
     return out
 
 
+_SHAPE_LINES = 300
+
+
+def _note_wording(out: _Reading, stripped: str, names: tuple[str, ...]) -> None:
+    """What the line says in words: throttle, "no such domain", or the shape of either."""
+    out.lines_seen += 1
+    if len(out.opening) < 3:
+        out.opening.append(stripped[:80])
+    if not stripped.startswith(("%", "#")) and stripped.strip("-=*_ \t"):
+        out.plain_lines += 1
+    key = phrase_key(stripped)
+    if out.rate_limit_line is None and is_throttle(key):
+        out.rate_limit_line = stripped[:160]
+    if out.not_found_line is None and is_not_found(key):
+        out.not_found_line = stripped[:160]
+    # The shape of a "not found" or a refusal is a short answer: its words are near the top,
+    # and the searches need not run over a quarter megabyte of lines.
+    if len(stripped) <= 160 and out.lines_seen <= _SHAPE_LINES:
+        if len(out.negative) < 8 and negative_words(stripped):
+            low = stripped.lower()
+            out.negative.append((stripped, any(name in low for name in names)))
+        if out.refusal is None and mentions_throttle(stripped):
+            out.refusal = stripped
+
+
 def _split_label(stripped: str) -> tuple[str | None, str]:
     """``(label, value)`` of a field line, or ``(None, "")`` for a plain value line."""
-    if stripped.startswith("[") or (stripped[1:3] == ". " and stripped[3:4] == "["):
+    if stripped.startswith("[") or "[" in stripped[1:7]:
         bracket = _BRACKET_RE.fullmatch(stripped)  # JPRS "a. [Domain Name]  EXAMPLE.JP"
         if bracket is not None:
             return _norm_label(bracket.group(1)) or None, bracket.group(2).strip()
     head, sep, tail = stripped.partition(":")
+    if sep and tail.startswith("//"):  # "Registrant data available at http://..." is prose
+        return None, ""
+    if not sep and "\t" in stripped:
+        # SWITCH: "Domain name<TAB>example.ch", "First registration date<TAB>31 May 1999"; a
+        # tab after a host name is a name server's address, not a label
+        head, sep, tail = stripped.partition("\t")
+        if "." in head or any(ch.isdigit() for ch in head):
+            return None, ""
     if not sep or not 0 < len(head) <= 60 or "//" in head or head.strip().isdigit():
         return None, ""
-    return _norm_label(head) or None, tail.strip()
+    # "Expiration:.........2027-08-12" (JWhoisServer): dot leaders belong to neither side
+    return _norm_label(head) or None, tail.strip().lstrip(".").strip()
 
 
 def _in_contact(section: str) -> bool:
     return any(word in section for word in _CONTACT_WORDS)
+
+
+def _expiry_rank(label: str) -> int | None:
+    """Rank of an expiry label (see ``_EXPIRY_LABELS``), or None when it is not one."""
+    rank = _EXPIRY_LABELS.get(label)
+    if rank is not None:
+        return rank
+    if any(word in label for word in _EXPIRY_WORDS) and not any(
+        word in label for word in _NOT_EXPIRY_WORDS
+    ):
+        return 3 if "registrar" in label else 2
+    return None
+
+
+def _is_created(label: str) -> bool:
+    if label in _CREATED_LABELS:
+        return True
+    return "creat" in label and "registrar" not in label and "expir" not in label
+
+
+def _is_holder(label: str) -> bool:
+    return label.startswith(_HOLDER_STARTS) or label in _HOLDER_LABELS
 
 
 def _take(
@@ -668,18 +760,26 @@ def _take(
     section: str,
     nameserver_labels: frozenset[str],
 ) -> None:
-    rank = _EXPIRY_LABELS.get(label)
-    if rank is not None and not _in_contact(section):
+    if label[-1:].isdigit():  # "ns_name_01", "nserver2": numbered repeats of one field
+        label = label.rstrip("0123456789 ") or label
+    rank = _expiry_rank(label)
+    contact = _in_contact(section)
+    if rank is not None and not contact:
         out.expiry.append((rank, value))
-    elif label in _STATUS_LABELS and not _in_contact(section):
-        out.statuses.append(value)
+    elif label in _STATUS_LABELS and not contact:
+        _take_status(out, value)
         if tld == "jp" and label in ("state", "状態"):
             # co.jp style: "[State] Connected (2027/03/31)" - the date is the expiry
             dated = _JP_STATE_DATE_RE.search(value)
             if dated is not None:
                 out.expiry.append((2, dated.group(1)))
-    elif label in nameserver_labels or (label == "dns" and section in nameserver_labels):
-        out.nameservers.append(value)  # "dns" lines of .mx's "Name Servers:" block
+    elif label in _AVAILABILITY_LABELS and not contact:
+        answer = value.strip().lower().rstrip(".")
+        out.taken = out.taken or answer in ("no", "false", "not available")
+    elif _is_nameserver(label, nameserver_labels) or (
+        label == "dns" and _is_nameserver(section, nameserver_labels)
+    ):
+        _take_nameserver(out, value)  # also "dns" lines of .mx's "Name Servers:" block
     elif label in _REGISTRAR_LABELS:
         if out.registrar is None and not section.startswith(("registrant", "holder")):
             out.registrar = _clean_registrar(value)
@@ -688,17 +788,77 @@ def _take(
             out.registrar = _clean_registrar(value)
     elif label in _REFERRAL_LABELS and out.referral is None:
         out.referral = _clean_referral(value)
+    elif label in _DOMAIN_LABELS and not contact:
+        token = value.split()[0].strip("\"'.").lower() if value.split() else ""
+        if len(out.echoes) < 20 and _ECHO_RE.fullmatch(token):
+            out.echoes.append(token)
+    elif _is_created(label) and not contact:
+        out.created = out.created or any(ch.isdigit() for ch in value)
+    elif _is_holder(label) or section.startswith(_HOLDER_STARTS):
+        out.holder = out.holder or _has_text(value)
+
+
+_UNTIL_RE = re.compile(r"\buntil\s+(\d[\d\-./: T]{5,30})", re.IGNORECASE)
+
+
+def _take_status(out: _Reading, value: str) -> None:
+    out.statuses.append(value)
+    until = _UNTIL_RE.search(value)
+    if until is not None:  # Hostmaster.ua "status: OK-UNTIL 20271218000000"
+        out.expiry.append((2, until.group(1).strip()))
+    if is_throttle_value(value) and out.rate_limit_line is None:
+        out.rate_limit_line = value[:160]
+    elif is_not_found_value(value) and out.not_found_line is None:
+        out.not_found_line = value[:160]
+    elif is_registered_value(value):
+        out.taken = True
+
+
+_MAX_NAMESERVERS = 64  # a delegation has at most 13 or so; more lines are not name servers
+
+
+def _take_nameserver(out: _Reading, value: str) -> None:
+    if len(out.nameservers) < _MAX_NAMESERVERS:
+        out.nameservers.append(value)
+
+
+def _has_text(value: str) -> bool:
+    return any(ch.isalnum() for ch in value)
+
+
+def _is_nameserver(label: str, known: frozenset[str]) -> bool:
+    """Name-server labels: the table's, numbered ones ("ns1 hostname"), and the many
+    "... server(s)" spellings ("Servidores de nombre (Domain servers)"), never a WHOIS server."""
+    if label in known or _NUMBERED_NS_RE.fullmatch(label) is not None:
+        return True
+    words = ("name server", "nameserver", "domain server", "servidores de nombre", "dns server")
+    return any(word in label for word in words) and "whois" not in label
+
+
+# "ns1 hostname", "nserver2", "ns name" (numbers are dropped before): never "DNS" alone, which
+# Punktum uses for the domain's own name
+_NUMBERED_NS_RE = re.compile(
+    r"(?:ns|dns|nserver|name ?server)\s?\d{1,2}(?: (?:hostname|name|host))?"
+    r"|(?:ns|dns)\s?\d{0,2} (?:hostname|name|host)"
+)
 
 
 def _take_section_value(
     out: _Reading, section: str, value: str, nameserver_labels: frozenset[str]
 ) -> None:
-    if section in nameserver_labels:
-        out.nameservers.append(value)
+    rank = _expiry_rank(section)
+    if rank is not None and not _in_contact(section):
+        out.expiry.append((rank, value))  # JANET "Renewal date:" then the date on its own line
+    elif _is_created(section):
+        out.created = out.created or any(ch.isdigit() for ch in value)
+    elif _is_nameserver(section, nameserver_labels):
+        _take_nameserver(out, value)
     elif section in ("flags", "registration status", "domain status", "status"):
-        out.statuses.append(value)
+        _take_status(out, value)
     elif section in _REGISTRAR_LABELS and out.registrar is None:
         out.registrar = _clean_registrar(value)
+    elif section.startswith(_HOLDER_STARTS):
+        out.holder = out.holder or _has_text(value)
 
 
 def _clean_registrar(value: str) -> str | None:
@@ -900,26 +1060,47 @@ def _parse(domain: str, text: str) -> WhoisParse:
     if not text.strip():
         return WhoisParse("unparsed", reason="empty WHOIS answer")
     lines = [line[:_MAX_LINE] for line in text.splitlines()]
-    reading = _read(tld, lines)
+    reading = _read(tld, lines, _spellings(domain))
 
     expires, ambiguous = _best_expiry(reading, tld)
-    if reading.rate_limit_line is not None and expires is None:
+    # registro.br answers "Query rate limit exceeded. Reduced information." and still says
+    # "No match for domain ..." about the name asked: that is an answer, not a refusal.
+    answered = reading.not_found_line is not None and any(
+        name in reading.not_found_line.lower() for name in _spellings(domain)
+    )
+    if reading.rate_limit_line is not None and expires is None and not answered:
         return WhoisParse("rate_limited", reason=f"rate limited: {reading.rate_limit_line}")
-    if reading.not_found_line is not None and expires is None:
+    other = _other_name(reading, domain)
+    if other is not None:
+        # IANA's record of the TLD, a parent's record, another query's answer: none of its
+        # data is about this domain, whatever it says.
+        return WhoisParse("unparsed", reason=f"the answer is about {other[:80]!r}, not {domain}")
+    nameservers = _dedupe(_nameserver(v) for v in reading.nameservers)
+    statuses = _epp_statuses(reading.statuses, tld)
+    registrar = reading.registrar
+    # A registry's own "no such domain" wording yields only to hard data (a stray "Registrant
+    # data available at ..." line is no registration); a wording only the shape suggests
+    # yields to any evidence at all.
+    strong = bool(registrar or nameservers or statuses)
+    evidence = strong or reading.created or reading.holder or reading.taken
+    if expires is None and reading.not_found_line is not None and not strong:
         return WhoisParse("not_found", reason=f"registry says: {reading.not_found_line}")
+    if expires is None and not evidence:
+        said = _not_found_shape(reading)
+        if said is not None:
+            return WhoisParse("not_found", reason=f"registry says: {said}")
+        if reading.refusal is not None and reading.plain_lines <= 4:
+            return WhoisParse("rate_limited", reason=f"rate limited: {reading.refusal}")
 
     no_expiry = tld in NO_EXPIRY_TLDS
-    nameservers = _dedupe(_nameserver(v) for v in reading.nameservers)
+    unread = [v for _, v in reading.expiry if any(ch.isdigit() for ch in v)]
     # python-whois is asked only for what our reading lacks (it costs more, and trusts less)
-    wanted = (expires is None and not ambiguous and not no_expiry) or not (
-        reading.registrar and nameservers
+    wanted = (expires is None and not ambiguous and not no_expiry and evidence) or (
+        evidence and not (registrar and nameservers)
     )
     pw = _pywhois(domain, tld, text) if tld and wanted else None
     if expires is None and not ambiguous and pw is not None and not no_expiry:
         expires = _pw_expiry(pw)
-
-    registrar = reading.registrar
-    statuses = _epp_statuses(reading.statuses, tld)
     if pw is not None:
         if registrar is None:
             registrar = next((_clean_registrar(v) for v in _as_list(pw.get("registrar"))), None)
@@ -934,15 +1115,51 @@ def _parse(domain: str, text: str) -> WhoisParse:
     }
     if expires is not None:
         return WhoisParse("registered", expires=expires, **common)
-    if no_expiry:
-        return WhoisParse("registered", expiry_published=False, **common)
     if ambiguous:
         reason = "expiry date is ambiguous (day and month could be swapped) for this registry"
-    elif reading.expiry:
-        reason = f"expiry date not understood: {reading.expiry[0][1][:60]!r}"
-    else:
-        reason = "no expiry date found in the WHOIS answer"
+        return WhoisParse("unparsed", reason=reason, **common)
+    if unread and not no_expiry:
+        return WhoisParse("unparsed", reason=f"expiry date not understood: {unread[0][:60]!r}",
+                          **common)
+    if evidence:
+        # Registration data and no expiry: the registry does not publish one (or, for a
+        # value such as "see www.register.bg", not here).
+        return WhoisParse("registered", expiry_published=False, **common)
+    opening = " | ".join(reading.opening)
+    reason = (
+        "neither registration data nor a 'not registered' answer found; "
+        f"the answer begins: {opening}"
+    )
     return WhoisParse("unparsed", reason=reason, **common)
+
+
+def _other_name(reading: _Reading, domain: str) -> str | None:
+    """The name the answer echoes when that is not ``domain`` (in any spelling), else None."""
+    if not reading.echoes:
+        return None
+    names = _spellings(domain)
+    if any(echo in names or _a_label(echo) in names for echo in reading.echoes):
+        return None
+    return reading.echoes[0]
+
+
+def _spellings(domain: str) -> tuple[str, ...]:
+    """The lower-case ways a registry may echo ``domain``: A-labels and U-labels."""
+    names = [domain]
+    if "xn--" in domain:
+        with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
+            names.append(idna.decode(domain))
+    return tuple(names)
+
+
+def _not_found_shape(reading: _Reading) -> str | None:
+    """A "not found" answer in a wording no table knows: negative words in a line that names
+    the queried domain, or in a short line of a short answer ("The domain x.vu is not valid"
+    is neither: no negative word of the list)."""
+    for line, names_domain in reading.negative:
+        if names_domain or (len(line) <= 60 and reading.plain_lines <= 6):
+            return line
+    return None
 
 
 def _best_expiry(reading: _Reading, tld: str) -> tuple[datetime | None, bool]:

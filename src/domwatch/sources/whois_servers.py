@@ -150,6 +150,41 @@ _SERVERS: dict[str, str] = {
     "web.za": "web-whois.registry.net.za",
 }
 
+# Second-level registries: a zone that is itself a domain registered under a TLD (gb.com is a
+# .com registration) and whose owner runs a registry of its own below it, with its own WHOIS
+# server. A name under one (hotel.gb.com) is a registration at that registry: the TLD's
+# registry knows nothing of it (its RDAP would answer 404), and IANA cannot name the server.
+# Sources: the registries' own pages, and the PSL private section where they list their zones.
+_CENTRALNIC = "whois.centralnic.com"  # CentralNic serves every zone it runs from one host
+_UDR = "whois.registry.hk.com"  # UDR Limited (hk.com, hk.org, inc.hk, ltd.hk)
+_FAITID = "whois.flexireg.net"  # FAITID's regional zones under .ru and .su
+_MSKIX = "whois.nic.net.ru"  # MSK-IX: net.ru, org.ru, pp.ru
+SECOND_LEVEL_REGISTRIES: dict[str, str] = {
+    **{
+        zone: _CENTRALNIC
+        for zone in (
+            "ae.org", "africa.com", "ar.com", "br.com", "cn.com", "co.com", "com.de", "com.se",
+            "de.com", "eu.com", "gb.com", "gb.net", "gr.com", "hu.com", "hu.net", "in.net",
+            "jp.net", "jpn.com", "kr.com", "mex.com", "no.com", "qc.com", "ru.com", "sa.com",
+            "se.com", "se.net", "uk.com", "uk.net", "us.com", "us.org", "uy.com", "web.com",
+            "za.bz", "za.com",
+        )
+    },
+    **{zone: _UDR for zone in ("hk.com", "hk.org", "inc.hk", "ltd.hk")},
+    **{
+        zone: _FAITID
+        for zone in ("com.ru", "msk.ru", "nov.ru", "spb.ru", "ru.net", "msk.su", "nov.su", "spb.su")
+    },
+    **{zone: _MSKIX for zone in ("net.ru", "org.ru", "pp.ru")},
+    "eu.org": "whois.eu.org",
+    "za.net": "whois.za.net",
+    "za.org": "whois.za.org",
+    "co.ca": "whois.co.ca",
+    "co.pl": "whois.co.pl",
+    "priv.at": "whois.nic.priv.at",
+    "uk.co": "whois.uk.co",
+}
+
 # Servers that need more than the bare name on the query line.
 _QUERY_FORMS: dict[str, str] = {
     # DENIC answers only "Domain/Status" to a bare query; "-T dn,ace" asks for the domain object
@@ -168,9 +203,30 @@ def builtin_tlds() -> frozenset[str]:
     return frozenset(key for key in _SERVERS if "." not in key)
 
 
-def builtin_server(tld: str) -> str | None:
-    """The registry WHOIS host for an A-label TLD from the built-in table, or None."""
-    return _SERVERS.get(tld.strip().lower().strip("."))
+def builtin_server(zone: str) -> str | None:
+    """The registry WHOIS host for an A-label TLD or registry zone (co.za, gb.com), or None."""
+    key = zone.strip().lower().strip(".")
+    return _SERVERS.get(key) or SECOND_LEVEL_REGISTRIES.get(key)
+
+
+def second_level_zone(name: str) -> str | None:
+    """The second-level registry zone ``name`` (A-label) is registered under, if any.
+
+    ``hotel.gb.com`` and ``www.hotel.gb.com`` give ``gb.com``; ``gb.com`` itself (a .com
+    registration) and ``example.com`` give None.
+    """
+    labels = name.strip().lower().rstrip(".").split(".")
+    for cut in range(1, len(labels) - 1):  # longest zone first, always one label below it
+        zone = ".".join(labels[cut:])
+        if zone in SECOND_LEVEL_REGISTRIES:
+            return zone
+    return None
+
+
+def parent_zones(domain: str) -> list[str]:
+    """The zones above ``domain``, nearest first: ``a.gb.com`` -> ``["gb.com", "com"]``."""
+    labels = domain.strip().lower().rstrip(".").split(".")
+    return [".".join(labels[cut:]) for cut in range(1, len(labels))]
 
 
 def query_for(server: str, domain: str) -> str:
