@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from domwatch.net.limits import (
     rdap_key,
     whois_key,
 )
-from domwatch.sources.whois import WhoisSource
+from domwatch.sources.whois import MAX_ATTEMPTS, WhoisSource
 
 LIMITED = "Your connection limit exceeded. Please slow down and try again later.\r\n"
 
@@ -196,19 +195,35 @@ def test_a_quota_used_up_for_hours_fails_fast() -> None:
     run(go())
 
 
+async def _until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until ``condition`` holds (a bounded number of turns, no clock)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
 def test_cancelled_while_queued_leaves_no_slot_taken() -> None:
     limiter = Limiter("a:43", concurrency=1)
 
     async def go() -> None:
-        holder = asyncio.ensure_future(_hold(limiter, 0.1, []))
-        await asyncio.sleep(0)
+        release = asyncio.Event()
+
+        async def hold_until_released() -> None:
+            async with limiter.slot():
+                await release.wait()
+
+        holder = asyncio.ensure_future(hold_until_released())
+        await _until(lambda: limiter._active == 1)
         waiter = asyncio.ensure_future(_hold(limiter, 0.0, []))
-        await asyncio.sleep(0.01)
-        assert limiter.waiting == 1
+        await _until(lambda: limiter.waiting == 1)
         waiter.cancel()
+        release.set()
         await asyncio.gather(holder, waiter, return_exceptions=True)
         assert limiter.waiting == 0 and limiter._active == 0
-        await asyncio.wait_for(_hold(limiter, 0.0, []), 0.5)
+        # The slot is free: the next request gets it (the bound only catches a hang).
+        await asyncio.wait_for(_hold(limiter, 0.0, []), 30)
 
     run(go())
 
@@ -323,8 +338,10 @@ def test_unknown_limit_is_learned_from_one_overload(lab: Lab) -> None:
     limits = Limits(strike_pause=0.2)
     results = _look_up_all(server, limits)
     _check_dates(results)
-    first = server.limited[0]
-    assert all(t - first < 0.5 for t in server.limited), server.limited  # one burst only
+    # One overload, counted rather than timed: the first burst of six against four a second
+    # is refused at most twice, and one lesson ends it (a wrong lesson would mean more).
+    assert 1 <= len(server.limited) <= len(SITES) - 4, server.limited
+    assert len(limits.for_server(whois_key(server.host, server.port)).lessons) == 1
     assert sum(r.throttled for r in results) == len(server.limited)
     assert sum(r.retried for r in results) >= len(server.limited)
 
@@ -337,13 +354,11 @@ def test_rate_limited_reply_is_never_not_found(lab: Lab) -> None:
     async def go() -> Any:
         return await WhoisSource(settings, limits=limits).lookup("busy.lab")
 
-    began = time.monotonic()
     result = run(go())
     assert result.outcome == "rate_limited"
     assert result.throttled >= 2 and result.retried >= 1
-    # Within the domain's budget of 3 s: generous for a loaded machine, yet far below the
-    # minutes a lookup that never gave up would take.
-    assert time.monotonic() - began < 3 * 1.0 + 10
+    # It gives up: a bounded number of queries, not retries until the budget runs out.
+    assert len(server.queries) <= MAX_ATTEMPTS
 
 
 
