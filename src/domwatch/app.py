@@ -18,7 +18,7 @@ from domwatch.report import (
     RenderOptions,
     fit_encoding,
     plural,
-    render,
+    render_chunks,
     unicode_encoding,
     write_atomically,
 )
@@ -83,7 +83,7 @@ def exit_status(report: Report, fail_on: str) -> int:
     if fail_on == "never":
         return 0
     if fail_on == "critical" and worst is Status.WARNING:
-        unknown = any(r.status is Status.UNKNOWN for r in report.results)
+        unknown = Status.UNKNOWN in report.statuses()  # no result read back (see spool)
         return Status.UNKNOWN.exit_code if unknown else 0
     return worst.exit_code
 
@@ -128,16 +128,16 @@ def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
     if state is not None:
         from domwatch.state import apply
 
-        apply(state[0], report)
+        apply(state[0], report)  # change.* findings join the spooled results
     if state is None or state[2]:
         _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
     color = stdout_tty and settings.output is None and not os.environ.get("NO_COLOR")
     width = shutil.get_terminal_size().columns if stdout_tty else None
     if settings.output is not None:
-        text = render(report, settings.format, RenderOptions(sort=settings.sort))
+        pieces = render_chunks(report, settings.format, RenderOptions(sort=settings.sort))
         try:
-            write_atomically(settings.output, text)
+            write_atomically(settings.output, pieces)
         except OSError as exc:
             fail(f"{settings.output}: cannot write the report: {exc.strerror or exc}")
     else:
@@ -145,10 +145,13 @@ def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
         options = RenderOptions(
             color, width, settings.quiet, settings.sort, ascii=not unicode_encoding(encoding)
         )
-        text = fit_encoding(render(report, settings.format, options), settings.format, encoding)
-        if text:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        # Written as it is rendered: a big JSON report is never one string in memory. Each
+        # piece can be fitted on its own: fit_encoding works character by character.
+        for piece in render_chunks(report, settings.format, options):
+            text = fit_encoding(piece, settings.format, encoding)
+            if text:
+                sys.stdout.write(text)
+        sys.stdout.flush()
     if state is not None and state[2]:
         # After the report is out: a state file that cannot be written costs no report.
         try:

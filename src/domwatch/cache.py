@@ -185,10 +185,14 @@ class Cache:
                 self._rows[domain] = cached
 
     def registration(self, domain: str) -> Cached | None:
-        """The cached answer about ``domain``, fresh or not."""
+        """The cached answer about ``domain``, fresh or not.
+
+        A row fetched by :meth:`load` is handed over once and forgotten: a run asks about each
+        domain once, and holding every row would grow with the domain list.
+        """
         if domain not in self._rows:
             self.load([domain])
-        return self._rows.get(domain)
+        return self._rows.pop(domain, None)
 
     def remember(self, domain: str, outcome: str, registration: Registration | None,
                  ttl: float, now: float | None = None) -> None:
@@ -205,7 +209,7 @@ class Cache:
             fetched_at = datetime.fromtimestamp(now, timezone.utc)
             registration = replace(registration, fetched=fetched_at)
         data = json.dumps(_encode(registration), separators=(",", ":"))
-        self._rows[domain] = Cached(outcome, registration, now, now + ttl)
+        self._rows.pop(domain, None)
         self._pending.append((domain, outcome, data, now, now + ttl))
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()

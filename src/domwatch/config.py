@@ -1141,6 +1141,9 @@ def _domains(
     file_checks = cast(tuple[str, ...], _pick(file_layers, "checks", CHECKS)[0])
     option_checks = cast("tuple[str, ...] | None", options.get("checks", (None, ""))[0])
     domains: list[Domain] = []
+    # A hundred thousand domains mostly share one set of thresholds, and an ASCII name is its
+    # own display name: one object each instead of one per domain.
+    shared: dict[Thresholds, Thresholds] = {}
     for entry, hosts in firsts.values():
         if "checks" in entry.layer:
             checks = cast(tuple[str, ...], entry.layer["checks"][0])
@@ -1150,12 +1153,14 @@ def _domains(
         else:
             checks = option_checks if option_checks is not None else file_checks
         mail_tls = _pick([*file_layers, entry.layer, options], "mail_tls", False)[0]
+        thresholds = _thresholds([*file_layers, entry.layer, options])
+        name, display = entry.name.name, entry.name.display_name
         domains.append(
             Domain(
-                name=entry.name.name,
-                display_name=entry.name.display_name,
-                hosts=tuple(hosts),
-                thresholds=_thresholds([*file_layers, entry.layer, options]),
+                name=name,
+                display_name=name if display == name else display,
+                hosts=tuple(hosts) if hosts else (),
+                thresholds=shared.setdefault(thresholds, thresholds),
                 checks=checks,
                 mail_tls=cast(bool, mail_tls),
                 source=entry.source,

@@ -17,6 +17,7 @@ import os
 import stat
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 PRIVATE_FILE = 0o600
@@ -51,8 +52,11 @@ def temp_prefix(path: Path) -> str:
     return f".{path.name}."
 
 
-def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
-    """Replace ``path`` with ``data`` so readers never see half a file.
+def write_atomically(
+    path: Path, data: str | bytes | Iterable[str], *, mode: int | None = None
+) -> None:
+    """Replace ``path`` with ``data`` (or its pieces, written as they come) so readers never
+    see half a file.
 
     ``mode`` None: an existing file keeps its mode, a new one gets what the umask allows
     (0666 less the umask); otherwise exactly ``mode``.
@@ -68,7 +72,11 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) 
         _in_progress.add(tmp)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                for piece in [data] if isinstance(data, str) else data:
+                    handle.write(piece.encode("utf-8"))
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 
 class Severity(str, enum.Enum):
@@ -91,7 +91,7 @@ class Thresholds:
     cert_crit_days: int = 7
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run may hold 100,000 of them
 class Domain:
     """One domain to watch, normalised, with its per-domain options resolved."""
 
@@ -239,36 +239,65 @@ class DomainResult:
         return out
 
 
+@runtime_checkable
+class Tallied(Protocol):
+    """Results that know their states without being read back (a run's spool)."""
+
+    def statuses(self) -> Iterable[Status]:
+        """Each result's state, in order."""
+        ...
+
+
+@runtime_checkable
+class Amendable(Protocol):
+    """Results that are copies read back (a run's spool): a change must be put back."""
+
+    def amend(self, change: Callable[[DomainResult], bool]) -> None:
+        """Hand each result to ``change``; keep those it says it changed."""
+        ...
+
+
 @dataclass
 class Report:
-    """The outcome of one run, in input order."""
+    """The outcome of one run, in input order.
+
+    ``results`` is a list, or (from a run) a spool on disk that reads each result back as it
+    is iterated: walk it, do not keep it.
+    """
 
     generated: datetime
-    results: list[DomainResult]
+    results: Sequence[DomainResult]
     duration: float = 0.0
     stats: Mapping[str, int] = field(default_factory=dict)
     notifications: list[dict[str, Any]] | None = None  # one per notify target, when any
     network_problem: str | None = None  # why the network or resolver was not usable, if so
 
+    def statuses(self) -> Iterable[Status]:
+        """Each domain's state, in order (from a spool, without reading the results back)."""
+        if isinstance(self.results, Tallied):
+            return self.results.statuses()
+        return (r.status for r in self.results)
+
     @property
     def status(self) -> Status:
         """The worst state of any domain."""
-        return Status.worst(r.status for r in self.results)
+        return Status.worst(self.statuses())
 
     def summary(self) -> dict[str, int]:
         """How many domains are in each state."""
         counts = {s.value: 0 for s in (Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN)}
-        for result in self.results:
-            counts[result.status.value] += 1
+        for status in self.statuses():
+            counts[status.value] += 1
         return counts
 
-    def to_json(self) -> dict[str, Any]:
-        """The spec's JSON report (schema ``domwatch/1``)."""
+    def to_json(self, *, domains: bool = True) -> dict[str, Any]:
+        """The spec's JSON report (schema ``domwatch/1``); without ``domains`` their list is
+        left empty (the streaming writer fills it in)."""
         out: dict[str, Any] = {
             "schema": "domwatch/1",
             "generated": _iso(self.generated),
             "summary": self.summary(),
-            "domains": [r.to_json(self.generated) for r in self.results],
+            "domains": [r.to_json(self.generated) for r in self.results] if domains else [],
         }
         if self.stats:
             out["stats"] = dict(self.stats)

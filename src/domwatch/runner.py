@@ -30,6 +30,7 @@ from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
 from domwatch.sources.rdap import RdapSource
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
+from domwatch.spool import ResultSpool
 
 log = logging.getLogger("domwatch")
 
@@ -131,35 +132,43 @@ async def open_context(
 
 async def run(config: Config, *, now: datetime | None = None,
               progress: Progress | None = None, limits: Limits | None = None) -> Report:
-    """Check every domain of ``config``; domains come back in input order."""
+    """Check every domain of ``config``; domains come back in input order.
+
+    Each result goes to the report's spool as it comes, so a run holds no result in memory;
+    see :mod:`domwatch.spool`.
+    """
     started = time.monotonic()
     checks = _checks()
     gate = asyncio.Semaphore(config.settings.concurrency)
     limits = limits or Limits.from_settings(config.settings)
+    spool = ResultSpool(config.domains)
     async with open_context(config.settings, now, limits=limits, use_cache=True) as ctx:
         registry = ctx.registry
-        registry.warn_days_for.update({d.name: d.thresholds.warn_days for d in config.domains})
-        if registry.cache is not None:
-            registry.cache.load(d.name for d in config.domains)
+        # Only the domains whose warning window differs from the run's need an entry.
+        default_warn = config.settings.thresholds.warn_days
+        registry.warn_days_for.update(
+            {d.name: d.thresholds.warn_days for d in config.domains
+             if d.thresholds.warn_days != default_warn}
+        )
         # Offline or a resolver that denies everything: said once, domains UNKNOWN (issue 17).
         problem = await network_problem(ctx.resolver, config.domains)
         if problem is not None:
             checks = without_network(checks, problem)
 
-        async def one(domain: Domain) -> DomainResult:
+        async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)
+            spool.put(index, result)
             if progress is not None:
                 progress(result)
-            return result
 
         # A TLD's domains wait their turn as plain references; see admit().
-        results = await admit(
+        await admit(
             config.domains, lambda d: d.tld, one, per_key=ADMIT_PER_TLD, total=ADMIT_TOTAL
         )
     counts = registry.stats
     return Report(
         generated=ctx.now,
-        results=list(results),
+        results=spool,
         duration=time.monotonic() - started,
         network_problem=problem,
         stats={

@@ -23,7 +23,15 @@ from typing import IO, Any
 
 from domwatch import safe_json
 from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
-from domwatch.model import CheckResult, DomainResult, Finding, Registration, Report, Severity
+from domwatch.model import (
+    Amendable,
+    CheckResult,
+    DomainResult,
+    Finding,
+    Registration,
+    Report,
+    Severity,
+)
 
 log = logging.getLogger("domwatch")
 
@@ -238,16 +246,28 @@ def apply(state: State, report: Report) -> None:
     """Add ``change.*`` findings to ``report`` and remember this run's registrations in ``state``.
 
     A domain whose lookup failed (or came from the cache) keeps its remembered facts, so a
-    failure is not mistaken for a change on the next successful run.
+    failure is not mistaken for a change on the next successful run. A run's results are
+    copies read back from its spool: those that gained a finding are put back.
     """
+    if isinstance(report.results, Amendable):
+        report.results.amend(lambda result: apply_one(state, result))
+        return
     for result in report.results:
-        registration = result.registration
-        if registration is None or registration.source == "manual" or registration.cached:
-            continue
-        previous = state.domains.get(result.domain.name)
-        if previous is not None:
-            _merge(result, changes(previous, registration))
-        state.domains[result.domain.name] = snapshot(registration)
+        apply_one(state, result)
+
+
+def apply_one(state: State, result: DomainResult) -> bool:
+    """:func:`apply` for one domain's result; whether it gained a finding."""
+    registration = result.registration
+    if registration is None or registration.source == "manual" or registration.cached:
+        return False
+    previous = state.domains.get(result.domain.name)
+    state.domains[result.domain.name] = snapshot(registration)
+    if previous is None:
+        return False
+    before = len(result.findings)
+    _merge(result, changes(previous, registration))
+    return len(result.findings) != before
 
 
 def _merge(result: DomainResult, findings: list[Finding]) -> None:

@@ -50,7 +50,7 @@ class _Udp(asyncio.DatagramProtocol):
         self.server = server
 
     def datagram_received(self, data: bytes, addr: tuple[str | int, ...]) -> None:
-        self.server._spawn(self.server._serve_udp(data, addr))
+        self.server._take_udp(data, addr)
 
     def error_received(self, exc: Exception) -> None:
         # ICMP port unreachable from a client that went away: nothing to do.
@@ -61,7 +61,9 @@ class DnsServer:
     """Authoritative DNS server answering from ``zones`` on one UDP+TCP port.
 
     ``zones`` maps an origin to zone text in master-file format (SOA/NS optional). Behaviour
-    keys are exact names or ``*.name`` for everything strictly below ``name``.
+    keys are exact names or ``*.name`` for everything strictly below ``name``. With
+    ``max_in_flight`` it drops UDP queries that arrive while that many are being answered, like
+    a small forwarder (dnsmasq, a home router) under a burst; ``dropped`` counts them.
     """
 
     def __init__(
@@ -73,7 +75,11 @@ class DnsServer:
         behaviours: Mapping[str, Behaviour] | None = None,
         latency: float = 0.0,
         recursive: bool = True,
+        max_in_flight: int | None = None,
     ) -> None:
+        self.max_in_flight = max_in_flight
+        self.dropped = 0
+        self._udp_in_flight = 0
         self.host = host
         self.port = port
         self.latency = latency
@@ -163,6 +169,19 @@ class DnsServer:
         task.add_done_callback(self._tasks.discard)
 
     # -- transports --------------------------------------------------------------------------
+
+    def _take_udp(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        if self.max_in_flight is not None and self._udp_in_flight >= self.max_in_flight:
+            self.dropped += 1
+            return
+        self._udp_in_flight += 1
+        self._spawn(self._serve_udp_counted(data, addr))
+
+    async def _serve_udp_counted(self, data: bytes, addr: tuple[str | int, ...]) -> None:
+        try:
+            await self._serve_udp(data, addr)
+        finally:
+            self._udp_in_flight -= 1
 
     async def _serve_udp(self, data: bytes, addr: tuple[str | int, ...]) -> None:
         query = self._parse(data)

@@ -3,6 +3,15 @@
 dnspython's stub resolver folds SERVFAIL and REFUSED into one ``NoNameservers`` error and retries
 for its whole lifetime; domwatch must name each outcome and keep every query within ``--timeout``.
 So we send the queries ourselves with ``dns.asyncquery`` and classify the answer.
+
+Small resolvers (dnsmasq, home routers, some CI runners) drop queries past a few dozen in
+flight, and a run of many domains asks many at once. So each server gets a window of queries in
+flight (:class:`Flight`): it starts at :data:`INITIAL_IN_FLIGHT`, grows by about one per
+window of answers, and halves when a query goes unanswered; and a query that gets no answer is
+sent again, after a timeout that starts near the server's own answer time and doubles, until
+``--timeout`` of network time is spent (waiting for a place in the window is not counted). A
+timeout is reported only after that, so a query dropped in a burst is asked again at a slower
+pace rather than reported.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ import asyncio
 import enum
 import ipaddress
 import logging
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,24 +97,111 @@ def system_nameservers() -> list[Nameserver]:
     return [Nameserver(str(a), conf.port) for a in conf.nameservers]
 
 
+INITIAL_IN_FLIGHT = 16  # below what small resolvers drop at (dnsmasq's default is 150)
+MAX_IN_FLIGHT = 64
+MIN_RTO = 1.0  # the first wait for an answer: never below a second (cold recursive lookups)
+MAX_REMEMBERED = 8192  # answers kept for reuse within a run (shared name servers, MX hosts)
+
+
+@dataclass
+class Flight:
+    """Queries in flight to one DNS server: additive increase, halved on a lost query."""
+
+    window: float = INITIAL_IN_FLIGHT
+    active: int = 0
+    srtt: float | None = None  # smoothed answer time (RFC 6298)
+    rttvar: float = 0.0
+    lost_at: float = -1e9
+    _waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+    async def enter(self) -> None:
+        """Wait for a place in the window (FIFO)."""
+        if self.active < int(self.window) and not self._waiting:
+            self.active += 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.leave()  # admitted just as the caller was cancelled
+            raise
+
+    def leave(self) -> None:
+        """Give the place back; admit whoever the window now has room for."""
+        self.active -= 1
+        while self._waiting and self.active < int(self.window):
+            future = self._waiting.popleft()
+            if not future.done():
+                self.active += 1
+                future.set_result(None)
+
+    def answered(self, seconds: float) -> None:
+        """An answer came after ``seconds``: learn the answer time, widen the window."""
+        if self.srtt is None:
+            self.srtt, self.rttvar = seconds, seconds / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - seconds)
+            self.srtt = 0.875 * self.srtt + 0.125 * seconds
+        self.window = min(self.window + 1 / self.window, MAX_IN_FLIGHT)
+
+    def lost(self, now: float) -> None:
+        """A query went unanswered: halve the window, once per answer time at most."""
+        if now - self.lost_at >= self.rto():
+            self.window = max(self.window / 2, 1.0)
+            self.lost_at = now
+
+    def rto(self) -> float:
+        """How long to wait for an answer before asking again."""
+        if self.srtt is None:
+            return MIN_RTO
+        return max(self.srtt + 4 * self.rttvar, MIN_RTO)
+
+
 @dataclass
 class Resolver:
-    """Asks recursive resolvers; every distinct question is asked once per run."""
+    """Asks recursive resolvers; a question is asked once while its answer is remembered."""
 
     nameservers: Sequence[Nameserver]
     timeout: float = 10.0
-    _memo: dict[tuple[str, str], asyncio.Task[Answer]] = field(default_factory=dict)
+    _asking: dict[tuple[str, str], asyncio.Task[Answer]] = field(default_factory=dict)
+    _known: OrderedDict[tuple[str, str], Answer] = field(default_factory=OrderedDict)
+    _flights: dict[tuple[str, int], Flight] = field(default_factory=dict)
     queries: int = 0
     retries: int = 0
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the configured resolvers for ``name``/``rdtype`` (recursion desired)."""
         key = (name.lower().rstrip("."), rdtype.upper())
-        task = self._memo.get(key)
+        known = self._known.get(key)
+        if known is not None:
+            self._known.move_to_end(key)
+            return known
+        task = self._asking.get(key)
         if task is None:
             task = asyncio.ensure_future(self._resolve(*key))
-            self._memo[key] = task
+            self._asking[key] = task
+            task.add_done_callback(lambda done: self._keep(key, done))
         return await asyncio.shield(task)
+
+    def _keep(self, key: tuple[str, str], task: asyncio.Task[Answer]) -> None:
+        # The most recent answers are kept for reuse (name servers and MX hosts shared by many
+        # domains); keeping all of them would grow with the domain list.
+        self._asking.pop(key, None)
+        if task.cancelled() or task.exception() is not None:
+            return
+        self._known[key] = task.result()
+        if len(self._known) > MAX_REMEMBERED:
+            self._known.popitem(last=False)
+
+    def flight(self, server: Nameserver) -> Flight:
+        """The in-flight window of ``server``."""
+        key = (server.address, server.port)
+        found = self._flights.get(key)
+        if found is None:
+            found = self._flights[key] = Flight()
+        return found
 
     async def addresses(self, host: str) -> tuple[list[str], list[Answer]]:
         """A and AAAA of ``host`` (an address literal is its own), and the lookups that failed.
@@ -149,19 +246,49 @@ class Resolver:
         if not recursion:
             query.flags &= ~dns.flags.RD
         where = str(server)
-        log.debug("dns %s %s? -> %s", name, rdtype, where)
-        try:
-            # A datagram from elsewhere, or with another ID or question (a forgery racing the
-            # real answer, RFC 5452), is dropped and the real answer still awaited.
-            response, _ = await dns.asyncquery.udp_with_fallback(
-                query, server.address, timeout=self.timeout, port=server.port,
-                ignore_unexpected=True, ignore_errors=True,
-            )
-        except dns.exception.Timeout:
-            return Answer(name, rdtype, Outcome.TIMEOUT, server=where, detail="no answer in time")
-        except (OSError, dns.exception.DNSException, ValueError) as exc:
-            return Answer(name, rdtype, Outcome.ERROR, server=where, detail=_one_line(exc))
-        return classify(response, qname, rtype, where)
+        flight = self.flight(server)
+        loop = asyncio.get_running_loop()
+        spent = 0.0  # network time; waiting for a place in the window is not counted
+        wait = flight.rto()
+        while True:
+            await flight.enter()
+            began = loop.time()
+            try:
+                log.debug("dns %s %s? -> %s", name, rdtype, where)
+                response = await self._exchange(query, server, min(wait, self.timeout - spent))
+            except dns.exception.Timeout:
+                flight.leave()
+                flight.lost(loop.time())
+                spent += loop.time() - began
+                if spent >= self.timeout - 0.01:
+                    return Answer(name, rdtype, Outcome.TIMEOUT, server=where,
+                                  detail="no answer in time")
+                self.queries += 1
+                self.retries += 1
+                wait *= 2
+                continue
+            except (OSError, dns.exception.DNSException, ValueError) as exc:
+                flight.leave()
+                return Answer(name, rdtype, Outcome.ERROR, server=where, detail=_one_line(exc))
+            except BaseException:
+                flight.leave()
+                raise
+            flight.answered(loop.time() - began)
+            flight.leave()
+            return classify(response, qname, rtype, where)
+
+    @staticmethod
+    async def _exchange(
+        query: dns.message.Message, server: Nameserver, timeout: float
+    ) -> dns.message.Message:
+        """One exchange with one server: UDP, TCP when the answer is truncated."""
+        # A datagram from elsewhere, or with another ID or question (a forgery racing the
+        # real answer, RFC 5452), is dropped and the real answer still awaited.
+        response, _ = await dns.asyncquery.udp_with_fallback(
+            query, server.address, timeout=timeout, port=server.port,
+            ignore_unexpected=True, ignore_errors=True,
+        )
+        return response
 
 
 def classify(

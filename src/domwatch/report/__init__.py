@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import importlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -87,8 +87,19 @@ def _json_escape(char: str) -> str:
 
 def render(report: Report, fmt: str, options: RenderOptions) -> str:
     """The report in format ``fmt`` (one of :data:`FORMATS`)."""
+    return "".join(render_chunks(report, fmt, options))
+
+
+def render_chunks(report: Report, fmt: str, options: RenderOptions) -> Iterator[str]:
+    """The report in format ``fmt`` in pieces, to be written as they come.
+
+    A format that can be written domain by domain (``chunks`` in its module: JSON) never
+    holds the whole text; the others are one piece.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
     module = importlib.import_module(f"domwatch.report.{fmt}_format")
-    text: str = module.render(report, options)
-    return text
+    if hasattr(module, "chunks"):
+        yield from module.chunks(report, options)
+    else:
+        yield module.render(report, options)

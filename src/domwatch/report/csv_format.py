@@ -29,9 +29,10 @@ def render(report: Report, options: RenderOptions) -> str:
     With ``quiet`` only domains needing attention are listed, and nothing at all (not even the
     header) is printed when every domain is OK, so cron mails only when there is news.
     """
-    results = [r for r in report.results if not options.quiet or r.status is not Status.OK]
-    if options.quiet and not results:
+    if options.quiet and report.status is Status.OK:
         return ""
+    # A generator: the results are read back one at a time, never all held (see spool).
+    results = (r for r in report.results if not options.quiet or r.status is not Status.OK)
     buffer = io.StringIO()
     # RFC 4180 wants CRLF; QUOTE_MINIMAL quotes fields holding commas, quotes or line breaks.
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)

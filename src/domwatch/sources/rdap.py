@@ -502,6 +502,8 @@ class RdapSource:
                 self.client.get(url, headers={"Accept": ACCEPT}, referrer=referrer),
                 timeout=max(budget.left(), 0),
             )
+            if ticket is not None:
+                ticket.got_answer()
             wait = 0.0
             if response.status == 429:
                 hinted = parse_retry_after(response.header("retry-after"), time.time())

@@ -281,6 +281,7 @@ class WhoisSource:
             try:
                 async with limiter.slot(budget) as ticket:
                     raw = await self._fetch(server, query)
+                    ticket.got_answer()
                     text = decode(raw)
                     parsed = await asyncio.to_thread(parse_whois, domain, text)
                     if parsed.outcome == "rate_limited":
