@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from domwatch.serve.probes import BadProbe, Prober, ProbeRejected, exposition
+from domwatch.errors import BadProbe, ProbeRejected
+from domwatch.serve.probes import Prober, exposition
 from domwatch.serve.runs import Runs
 
 log = logging.getLogger("domwatch")

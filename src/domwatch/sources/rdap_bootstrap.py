@@ -30,9 +30,10 @@ import platformdirs
 
 from domwatch import safe_json
 from domwatch.config import Settings
+from domwatch.errors import BootstrapError, HttpError, JsonError
 from domwatch.files import private_dir
 from domwatch.net.errors import without_errno
-from domwatch.net.http import HttpClient, HttpError
+from domwatch.net.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,6 @@ REFRESH_INTERVAL = 24 * 3600.0  # IANA updates the file a few times a month at m
 # TLD's RDAP server is missed for that long (and a daily cron job must not mail every day).
 STALE_AFTER_DAYS = 30
 _ATTEMPT_SUFFIX = ".attempt"  # touched on every refresh try, so failures are not retried hourly
-
-
-class BootstrapError(ValueError):
-    """A bootstrap file that is not RFC 9224 JSON."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ def parse_bootstrap(raw: bytes | str) -> tuple[str, dict[str, tuple[str, ...]]]:
     """``(publication, {tld: base URLs})`` from an RFC 9224 DNS bootstrap document."""
     try:
         doc = safe_json.loads(raw)
-    except safe_json.JsonError as exc:
+    except JsonError as exc:
         raise BootstrapError(str(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
         raise BootstrapError("no 'services' array")
