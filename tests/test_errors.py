@@ -7,9 +7,9 @@ import inspect
 import socket
 
 from domwatch import errors
+from domwatch.config import Endpoint, Settings
 from domwatch.lab import Lab, WhoisServer
 from domwatch.net.limits import Limits, ServerLimit, whois_key
-from domwatch.config import Endpoint, Settings
 from domwatch.sources.whois import WhoisSource
 
 

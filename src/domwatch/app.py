@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from domwatch.config import Config, Settings, check_report_path, load_config
 from domwatch.errors import ConfigError
+from domwatch.files import write_atomically
 from domwatch.model import Report, Status
 from domwatch.report import (
     RenderOptions,
@@ -21,7 +22,6 @@ from domwatch.report import (
     plural,
     render_chunks,
     unicode_encoding,
-    write_atomically,
 )
 
 if TYPE_CHECKING:

@@ -8,7 +8,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from domwatch.files import write_atomically as write_atomically
 from domwatch.model import DomainResult, Report
 
 FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")

@@ -13,11 +13,9 @@ is not taken as "not registered" on its own word (see :meth:`Bootstrap.authorita
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,7 +29,7 @@ import platformdirs
 from domwatch import safe_json
 from domwatch.config import Settings
 from domwatch.errors import BootstrapError, HttpError, JsonError
-from domwatch.files import private_dir
+from domwatch.files import PRIVATE_FILE, private_dir, write_atomically
 from domwatch.net.errors import without_errno
 from domwatch.net.http import HttpClient
 
@@ -241,7 +239,8 @@ async def _cached_or_refreshed(
     except (OSError, HttpError, BootstrapError) as exc:
         return cached, without_errno(str(exc))
     try:
-        _write_atomically(path, raw)
+        # Another run reads the old copy or the new one, never half of one.
+        write_atomically(path, raw, mode=PRIVATE_FILE)
     except OSError as exc:
         log.warning("could not cache the RDAP bootstrap in %s: %s", path, exc)
     return Bootstrap(publication=publication, services=services, origin=source), None
@@ -273,18 +272,3 @@ def _mtime(path: Path) -> float | None:
         return path.stat().st_mtime
     except OSError:
         return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A reader (another domwatch run) sees the old file or the new one, never half of one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
