@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from domwatch.lab import Lab
 from domwatch.lab.world import Site, World
+from domwatch.report import get_format
 from tests.conftest import domwatch
 
 # Waits for a run or a log line are bounded only so that a broken build fails instead of
@@ -33,6 +34,7 @@ PATIENCE = 90.0
 # figure. A test on a loaded 2-core machine allows three times that, so it never flakes.
 STOP_BOUND = 15.0
 STATE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
+PROMETHEUS = get_format("prometheus")
 
 FAST_SITES = [
     Site("healthy.lab", expires_in=300),
@@ -340,6 +342,9 @@ def test_fifty_scrapes_answer_while_a_run_is_in_progress_then_sigterm(
 
                 async def one() -> tuple[int, str]:
                     async with session.get(server.url + "/metrics") as answer:
+                        # The exposition format's own media type, from the format registry.
+                        assert answer.headers["Content-Type"] == PROMETHEUS.media_type
+                        assert PROMETHEUS.media_type.startswith("text/plain; version=0.0.4")
                         return answer.status, await answer.text()
 
                 return await asyncio.gather(*(one() for _ in range(50)))

@@ -83,11 +83,6 @@ def get_format(name: str) -> Format:
         raise ValueError(f"unknown format {name!r}") from None
 
 
-def format_choices() -> str:
-    """The format names as help text says them: ``table, json, ... or html``."""
-    return ", ".join(FORMATS[:-1]) + " or " + FORMATS[-1]
-
-
 @dataclass(frozen=True)
 class RenderOptions:
     """How the report is shown, beyond the data itself."""
