@@ -31,8 +31,10 @@ from tests.conftest import domwatch
 # hanging: the machine may be slow and shared, so the bounds are far above what is needed.
 PATIENCE = 90.0
 # The spec wants SIGTERM to end serve within 5 s; benchmarks/bench_serve.py measures the real
-# figure. A test on a loaded 2-core machine allows three times that, so it never flakes.
-STOP_BOUND = 15.0
+# figure. Here it is only a hang guard, far above anything a loaded machine needs: a stop that
+# waited for the run instead of cutting it short is caught by what the run left behind (the
+# state file it would have saved), not by the clock.
+STOP_BOUND = 60.0
 STATE = {"ok": 0, "warning": 1, "critical": 2, "unknown": 3}
 PROMETHEUS = get_format("prometheus")
 
