@@ -483,7 +483,7 @@ def test_429_retry_after_is_waited_out(registry: RdapServer, settings: Settings)
     result, took = _lookup(settings, _bootstrap(registry), "busy.test")
     assert result.outcome == "registered", result.reason
     assert (result.throttled, result.retried) == (1, 1)
-    assert took >= 1.0
+    assert took >= 1.0  # a lower bound (Retry-After was waited out): slowness only adds to it
     assert [e.note for e in result.trail] == ["HTTP 429", "HTTP 200"]
 
 
