@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from domwatch import coverage
 from domwatch.sources.rdap_bootstrap import load_bundled
 from domwatch.sources.whois_servers import builtin_server
+from tests import coverage_page as coverage
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "coverage.md"
@@ -23,7 +23,7 @@ def rows() -> list[coverage.Row]:
 
 def test_docs_coverage_is_up_to_date(rows: list[coverage.Row]) -> None:
     assert DOC.read_text(encoding="utf-8") == coverage.render(rows), (
-        "docs/coverage.md is stale: run `python -m domwatch.coverage > docs/coverage.md`"
+        "docs/coverage.md is stale: run `python -m tests.coverage_page > docs/coverage.md`"
     )
 
 

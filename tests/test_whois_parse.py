@@ -811,7 +811,7 @@ def test_non_string_input_does_not_raise() -> None:
     assert parse_whois(None, "Domain: x").outcome == "unparsed"  # type: ignore[arg-type]
 
 
-def _run_isolated(script: str, timeout: float = 10.0) -> dict[str, float | str]:
+def _run_isolated(script: str, timeout: float = 30.0) -> dict[str, float | str]:
     """Run ``script`` in a fresh interpreter with a hard timeout: a regression fails, not hangs.
 
     The timeout is the only bound: these inputs take well under a second here, while a

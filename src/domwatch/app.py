@@ -12,7 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from domwatch.config import Config, ConfigError, Settings, check_report_path, load_config
+from domwatch.config import Config, Settings, check_report_path, load_config
+from domwatch.errors import ConfigError
+from domwatch.files import write_atomically
 from domwatch.model import Report, Status
 from domwatch.report import (
     RenderOptions,
@@ -20,7 +22,6 @@ from domwatch.report import (
     plural,
     render_chunks,
     unicode_encoding,
-    write_atomically,
 )
 
 if TYPE_CHECKING:
@@ -179,7 +180,8 @@ def _notify(report: Report, settings: Settings, state: State | None) -> None:
 
 def _load_state(settings: Settings, held: contextlib.ExitStack) -> tuple[State, Path, bool]:
     """The state, its path, and whether this run holds its lock (may notify and save)."""
-    from domwatch.state import State, StateBusy, StateLock, default_path
+    from domwatch.errors import StateBusy
+    from domwatch.state import State, StateLock, default_path
 
     path = settings.state_path or default_path()
     # The other run holds the lock for its notifications (each bounded by the timeout) and
@@ -287,7 +289,8 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
                fail: Fail) -> int:
     """``domwatch lookup``: every server asked, in order, with its raw answer and reading."""
     from domwatch.checks.registration import judge
-    from domwatch.names import BadName, normalise
+    from domwatch.errors import BadName
+    from domwatch.names import normalise
     from domwatch.runner import open_context
 
     try:

@@ -209,7 +209,7 @@ def demo(fmt: str | None, output: str | None, **options: Any) -> int:
     report options of check."""
     from domwatch.lab.demo import run_demo
 
-    return run_demo(_given(format=fmt, output=output, **options))
+    return run_demo(_given(format=fmt, output=output, **options), fail=_fail)
 
 
 def main() -> None:

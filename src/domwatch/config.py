@@ -27,10 +27,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
+from domwatch.errors import BadName, ConfigError
 from domwatch.model import CHECKS, FINDING_CODES, Domain, Thresholds
-from domwatch.names import BadName, Name, known_suffix, normalise, to_ascii
+from domwatch.names import Name, known_suffix, normalise, to_ascii
 from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
-from domwatch.redaction import redact_urls
 
 FORMATS = ("table", "json", "csv", "junit", "prometheus", "nagios", "github", "ics", "html")
 FAIL_ON = ("warning", "critical", "never")
@@ -40,17 +40,6 @@ DEFAULT_FILE = "domwatch.toml"
 
 _T = TypeVar("_T")
 KeyPath = tuple[str | int, ...]
-
-
-class ConfigError(Exception):
-    """Bad input: the message is one line naming the file, line and key (exit 64).
-
-    URLs quoted in it are redacted as reports redact them: a notification URL typed in the
-    wrong place (a string for an array, a URL for a variable name) must not print its secret.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(redact_urls(message))
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,13 @@ from urllib.parse import urlsplit
 import idna
 from publicsuffixlist import PublicSuffixList
 
+from domwatch.errors import BadName
 from domwatch.sources.whois_servers import second_level_zone
 
 _MAX_NAME = 253  # octets, without the trailing dot (RFC 1035 §2.3.4 less the root label)
 _MAX_LABEL = 63
 _SHOWN = 80  # longest input quoted back in a message, so errors stay readable
 _LDH = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?")
-
-
-class BadName(ValueError):
-    """Input that is not a usable domain name; the message is one line for people."""
 
 
 @dataclass(frozen=True)

@@ -12,15 +12,13 @@ import itertools
 import json
 from typing import Any
 
+from domwatch.errors import JsonError, NotJson
+
 MAX_DEPTH = 64  # real answers use about 10 levels (entities within entities, vCards)
 
 _BRACKETS = b"[]{}"
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in _BRACKETS)
 _STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 for an opener, -1 for a closer
-
-
-class JsonError(ValueError):
-    """Not JSON, or JSON beyond the bounds; the message is one line."""
 
 
 def nesting_depth(data: bytes) -> int:
@@ -51,4 +49,4 @@ def loads(data: bytes | str, *, max_depth: int = MAX_DEPTH) -> Any:
         raise JsonError("JSON nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise JsonError(f"not JSON: {text[:120]}") from None
+        raise NotJson(f"not JSON: {text[:120]}") from None

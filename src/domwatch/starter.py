@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
-from domwatch.report import write_atomically
+from domwatch.files import write_atomically
 
 STARTER = """\
 # domwatch domain file. Check it with:  domwatch check domwatch.toml

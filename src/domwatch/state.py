@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import IO, Any
 
 from domwatch import safe_json
+from domwatch.errors import StateBusy
 from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
 from domwatch.model import (
     Amendable,
@@ -127,10 +128,6 @@ def _bad_record(record: object) -> str:
         if moment is None or moment.tzinfo is None:  # this version writes UTC instants
             return "expires is not a date and time with its zone"
     return ""
-
-
-class StateBusy(Exception):
-    """Another run holds the state file for longer than we may wait."""
 
 
 class StateLock:

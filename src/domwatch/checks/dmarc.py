@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domwatch.checks.spf import txt_text
+from domwatch.errors import RecordSyntaxError
 from domwatch.net.resolver import Answer, Resolver
 
 POLICIES = ("none", "quarantine", "reject")
@@ -21,7 +22,7 @@ _MAILTO = re.compile(
 )
 
 
-class DmarcSyntaxError(ValueError):
+class DmarcSyntaxError(RecordSyntaxError):
     """The record does not parse."""
 
 

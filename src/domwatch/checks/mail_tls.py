@@ -18,6 +18,7 @@ from typing import Any
 
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
+from domwatch.errors import HandshakeFailed, ProbeError
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
 
@@ -28,7 +29,7 @@ _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP ser
 _HELO_NAME = socket.gethostname() or "domwatch.invalid"
 
 
-class _Unavailable(tls.ProbeError):
+class _Unavailable(ProbeError):
     """The server answered SMTP but STARTTLS is not offered or not completed."""
 
 
@@ -170,9 +171,9 @@ async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:
 
     try:
         session = await tls.inspect(opener, host, ctx.tls, timeout)
-    except tls.ProbeError as exc:
+    except ProbeError as exc:
         probe.error = str(exc)
-        if probe.stage == "handshake" and not probe.error.startswith("TLS handshake failed"):
+        if probe.stage == "handshake" and not isinstance(exc, HandshakeFailed):
             probe.error = f"TLS handshake after STARTTLS failed: {exc}"
         return probe
     probe.info = session.info
@@ -180,7 +181,7 @@ async def _probe(host: str, address: str, port: int, ctx: Context) -> _Probe:
         # Say goodbye politely; a server that does not answer must not cost more time.
         session.writer.write(b"QUIT\r\n")
         await asyncio.wait_for(_reply(session.reader), min(timeout, 1.0))
-    except (OSError, asyncio.TimeoutError, ssl.SSLError, tls.ProbeError):
+    except (OSError, asyncio.TimeoutError, ssl.SSLError, ProbeError):
         pass
     finally:
         await session.close()
@@ -193,11 +194,11 @@ async def _reply(reader: asyncio.StreamReader) -> tuple[int, list[str]]:
     for _ in range(_MAX_REPLY_LINES):
         raw = await reader.readline()
         if not raw:
-            raise tls.ProbeError("connection closed by peer")
+            raise ProbeError("connection closed by peer")
         line = raw.decode("utf-8", "replace").rstrip("\r\n")
         if len(line) < 3 or not line[:3].isdigit():
-            raise tls.ProbeError(f"not an SMTP reply: {line[:60]!r}")
+            raise ProbeError(f"not an SMTP reply: {line[:60]!r}")
         lines.append(line[4:])
         if len(line) == 3 or line[3] != "-":
             return int(line[:3]), lines
-    raise tls.ProbeError("SMTP reply too long")
+    raise ProbeError("SMTP reply too long")

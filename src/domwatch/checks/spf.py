@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from domwatch.errors import RecordSyntaxError
 from domwatch.net.resolver import Answer, Outcome, Resolver
 
 MAX_LOOKUPS = 10  # RFC 7208 §4.6.4
@@ -37,7 +38,7 @@ _CIDR = re.compile(r"0|[1-9][0-9]{0,2}")
 _A_ARGS = re.compile(r"(?::(?P<spec>.*?))?(?:/(?P<v4>[0-9]+))?(?://(?P<v6>[0-9]+))?")
 
 
-class SpfSyntaxError(ValueError):
+class SpfSyntaxError(RecordSyntaxError):
     """The record does not parse (a permerror for receivers)."""
 
 

@@ -21,6 +21,7 @@ import idna
 
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
+from domwatch.errors import ProbeError
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net import tls
 from domwatch.net.resolver import Outcome
@@ -248,7 +249,7 @@ async def _probe_address(target: Target, address: str, ctx: Context) -> _Address
             reader, writer = await _connect(
                 current, address, verify, timeout, result, first=not hop
             )
-        except tls.ProbeError as exc:
+        except ProbeError as exc:
             if hop == 0:
                 result.error = str(exc)
             else:
@@ -257,7 +258,7 @@ async def _probe_address(target: Target, address: str, ctx: Context) -> _Address
         result.connected = True
         try:
             status, location = await asyncio.wait_for(_get(reader, writer, current), timeout)
-        except (OSError, asyncio.TimeoutError, h11.ProtocolError, tls.ProbeError) as exc:
+        except (OSError, asyncio.TimeoutError, h11.ProtocolError, ProbeError) as exc:
             result.http_error = tls.describe_error(exc, timeout)
             return result
         finally:
@@ -287,7 +288,7 @@ async def _connect(
         try:
             return await asyncio.wait_for(asyncio.open_connection(address, target.port), timeout)
         except (OSError, asyncio.TimeoutError) as exc:
-            raise tls.ProbeError(tls.describe_error(exc, timeout)) from None
+            raise ProbeError(tls.describe_error(exc, timeout)) from None
 
     async def opener(context: ssl.SSLContext) -> tls.Streams:
         # TCP first, then TLS, so that a failure is told as one of connect or handshake.
@@ -325,7 +326,7 @@ async def _get(
             location = next((v for k, v in event.headers if k == b"location"), None)
             return event.status_code, location.decode("latin-1") if location else None
         elif isinstance(event, h11.ConnectionClosed):
-            raise tls.ProbeError("connection closed before an HTTP answer")
+            raise ProbeError("connection closed before an HTTP answer")
         # InformationalResponse (1xx): keep reading for the final answer.
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domwatch.lab.runner import Lab
 from domwatch.lab.world import Site, World
+
+if TYPE_CHECKING:
+    from domwatch.app import Fail
 
 RATE_LIMITED = "WHOIS LIMIT EXCEEDED - SEE WWW.PIR.ORG/WHOIS FOR DETAILS\r\n"
 
@@ -32,10 +36,12 @@ DEMO_SITES = (
 )
 
 
-def run_demo(options: dict[str, object]) -> int:
-    """Serve the demo world, run ``check`` on it, and return its exit status."""
+def run_demo(options: dict[str, object], *, fail: Fail) -> int:
+    """Serve the demo world, run ``check`` on it, and return its exit status.
+
+    ``fail`` reports a usage error (the command line's way: one line, exit 64).
+    """
     from domwatch.app import run_check
-    from domwatch.cli import _fail
 
     sys.stderr.write(
         f"domwatch demo: a SIMULATED world of {len(DEMO_SITES)} domains, served by DNS, WHOIS, "
@@ -45,4 +51,4 @@ def run_demo(options: dict[str, object]) -> int:
         world = World(DEMO_SITES).start(lab)
         config = world.config(Path(tmp) / "demo.toml", extra="")
         given = {"cache": False, "state": False, "timeout": 1.0, **options}
-        return run_check([str(config)], given, fail=_fail)
+        return run_check([str(config)], given, fail=fail)

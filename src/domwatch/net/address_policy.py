@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 import dns.exception
 import dns.name
 
+from domwatch.errors import AddressRefused, Unresolvable
+
 if TYPE_CHECKING:
     from domwatch.config import Settings
     from domwatch.net.resolver import Resolver
@@ -69,14 +71,6 @@ class Scope(str, enum.Enum):
     PRIVATE = "private"  # RFC 1918, ULA, CGNAT, documentation ranges: an intranet
     LOOPBACK = "loopback"  # this machine
     FORBIDDEN = "forbidden"  # link-local, metadata, unspecified, multicast, reserved
-
-
-class AddressRefused(Exception):
-    """The policy forbids connecting there; the message is one line for the report."""
-
-
-class Unresolvable(Exception):
-    """The name has no address (or its lookup failed); the message is one line."""
 
 
 def scope_of(address: str | IP) -> tuple[Scope, str]:

@@ -24,7 +24,17 @@ import httpcore
 import httpx
 
 from domwatch.config import Settings
-from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.errors import (
+    AddressRefused,
+    HttpError,
+    HttpTimeout,
+    HttpUnresolvable,
+    PrivateAddressRefused,
+    ResponseTooLarge,
+    TooManyRedirects,
+    Unresolvable,
+)
+from domwatch.net.address_policy import AddressPolicy, Vetted
 from domwatch.net.errors import first_os_error, os_error_words, without_errno
 from domwatch.redaction import redact_credentials
 
@@ -33,30 +43,6 @@ MAX_REDIRECTS = 5
 USER_AGENT = "domwatch (+https://github.com/domwatch/domwatch)"
 
 log = logging.getLogger("domwatch.https")
-
-
-class HttpError(Exception):
-    """A request that produced no usable HTTP answer (transport, TLS, policy or size)."""
-
-
-class ResponseTooLarge(HttpError):
-    """The answer was longer than the cap; reading stopped there."""
-
-
-class TooManyRedirects(HttpError):
-    """The redirect chain was longer than allowed."""
-
-
-class PrivateAddressRefused(HttpError):
-    """The address policy (or the https-only rule) refused a server or a redirect."""
-
-
-class HttpUnresolvable(HttpError):
-    """The server's name has no address."""
-
-
-class HttpTimeout(HttpError):
-    """No (complete) answer within the timeout."""
 
 
 @dataclass

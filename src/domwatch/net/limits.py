@@ -75,6 +75,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
+from domwatch.errors import RateLimited
+
 if TYPE_CHECKING:
     from domwatch.config import Settings
 
@@ -176,10 +178,6 @@ def is_local(key: str) -> bool:
     except ValueError:
         return False
     return not address.is_global
-
-
-class RateLimited(Exception):
-    """The server refuses us for the rest of the run, or our own quota is used up for long."""
 
 
 class Budget:

@@ -21,6 +21,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from domwatch.errors import HandshakeFailed, ProbeError
 from domwatch.model import Finding, Severity, Thresholds
 from domwatch.net.errors import os_error_words, without_errno
 
@@ -32,10 +33,6 @@ Opener = Callable[[ssl.SSLContext], Awaitable[Streams]]
 _NAME_ERRORS = {62, 64}  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
 _TIME_ERRORS = {9, 10}  # X509_V_ERR_CERT_NOT_YET_VALID, X509_V_ERR_CERT_HAS_EXPIRED
 _DER = 2  # _ssl.ENCODING_DER, for the C-level Certificate.public_bytes()
-
-
-class ProbeError(Exception):
-    """A connection attempt failed; the message is one line for people."""
 
 
 @dataclass(frozen=True)
@@ -177,13 +174,13 @@ async def inspect(opener: Opener, host: str, verify: ssl.SSLContext, timeout: fl
         chain = _chain(writer)
         if not chain:  # a handshake without a certificate (anonymous ciphers): nothing to judge
             await close_quietly(writer)
-            raise ProbeError("TLS handshake failed: the server sent no certificate")
+            raise HandshakeFailed("TLS handshake failed: the server sent no certificate")
         return Session(reader, writer, TlsInfo(chain, trusted=True, hostname_match=True))
     reader, writer = await _bounded(opener(_INSECURE), timeout)
     chain = _chain(writer)
     if not chain:
         await close_quietly(writer)
-        raise ProbeError(f"TLS handshake failed: certificate verify failed: {verify_error}")
+        raise HandshakeFailed(f"TLS handshake failed: certificate verify failed: {verify_error}")
     trusted = verify_code in _NAME_ERRORS or verify_code in _TIME_ERRORS
     # OpenSSL checks the name only after the chain is trusted, so match it ourselves otherwise.
     hostname_match = False if verify_code in _NAME_ERRORS else chain[0].covers(host)
@@ -197,7 +194,7 @@ async def _bounded(attempt: Awaitable[Streams], timeout: float) -> Streams:
     except (ssl.SSLCertVerificationError, ProbeError):
         raise
     except ssl.SSLError as exc:
-        raise ProbeError(f"TLS handshake failed: {_reason(exc, timeout)}") from None
+        raise HandshakeFailed(f"TLS handshake failed: {_reason(exc, timeout)}") from None
     except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.TimeoutError) as exc:
         raise ProbeError(_reason(exc, timeout)) from None
 
@@ -220,7 +217,7 @@ async def handshake(
         raise
     except (OSError, EOFError, asyncio.IncompleteReadError) as exc:
         writer.transport.abort()
-        raise ProbeError(f"TLS handshake failed: {_reason(exc, 0)}") from None
+        raise HandshakeFailed(f"TLS handshake failed: {_reason(exc, 0)}") from None
 
 
 def describe_error(exc: BaseException, timeout: float) -> str:

@@ -21,15 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from domwatch.config import Config, ConfigError, load_config, parse_duration
+from domwatch.config import Config, load_config, parse_duration
+from domwatch.errors import ConfigError, ListenError
 
 log = logging.getLogger("domwatch")
 
 SHUTDOWN_GRACE = 1.0  # seconds an open HTTP connection gets to finish when stopping
-
-
-class ListenError(Exception):
-    """The address cannot be listened on (in use, not ours, not permitted)."""
 
 
 def parse_listen(text: str) -> tuple[str | None, int]:

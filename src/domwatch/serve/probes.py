@@ -28,8 +28,9 @@ from datetime import datetime, timezone
 
 from domwatch.checks import Context
 from domwatch.config import Config, parse_checks
+from domwatch.errors import BadName, BadProbe, ProbeRejected
 from domwatch.model import Domain, DomainResult, Report, Severity
-from domwatch.names import BadName, normalise
+from domwatch.names import normalise
 from domwatch.net.limits import Limits
 from domwatch.net.resolver import Resolver
 from domwatch.report import RenderOptions, render
@@ -42,14 +43,6 @@ DEFAULT_CHECKS = ("registration",)  # what domain_exporter's /probe answers
 GENERATION_LOOKUPS = 1000
 
 Key = tuple[str, tuple[str, ...], tuple[str, ...]]
-
-
-class BadProbe(ValueError):
-    """A request that names no usable domain or checks: one line, answered 400."""
-
-
-class ProbeRejected(Exception):
-    """No room for another lookup (or shutting down): answered 503."""
 
 
 @dataclass

@@ -27,7 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from domwatch.app import summary_line
-from domwatch.config import Config, ConfigError, Settings
+from domwatch.config import Config, Settings
+from domwatch.errors import ConfigError
 from domwatch.model import Report
 from domwatch.net.limits import Limits
 from domwatch.report import RenderOptions, render

@@ -14,14 +14,17 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from domwatch.serve.probes import BadProbe, Prober, ProbeRejected, exposition
+from domwatch.errors import BadProbe, ProbeRejected
+from domwatch.report import get_format
+from domwatch.serve.probes import Prober, exposition
 from domwatch.serve.runs import Runs
 
 log = logging.getLogger("domwatch")
 access_log = logging.getLogger("domwatch.access")
 
-# The Prometheus text exposition format, version 0.0.4.
-EXPOSITION = "text/plain; version=0.0.4; charset=utf-8"
+# /metrics and /probe answer in the prometheus format (the text exposition format, 0.0.4).
+METRICS_FORMAT = get_format("prometheus")
+EXPOSITION = METRICS_FORMAT.media_type
 RETRY_AFTER = "5"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -28,11 +28,11 @@ from urllib.parse import urlsplit
 import idna
 
 from domwatch.config import Settings
+from domwatch.errors import HttpError, HttpTimeout, JsonError, NotJson, RateLimited
 from domwatch.model import Registration
 from domwatch.net.address_policy import Vetted
-from domwatch.net.http import HttpClient, HttpError, HttpResponse, HttpTimeout
-from domwatch.net.limits import Budget, Limits, RateLimited, Ticket, rdap_key
-from domwatch.safe_json import JsonError
+from domwatch.net.http import HttpClient, HttpResponse
+from domwatch.net.limits import Budget, Limits, Ticket, rdap_key
 from domwatch.safe_json import loads as json_loads
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.rdap_bootstrap import Bootstrap, load_bootstrap
@@ -584,10 +584,10 @@ def _read(body: bytes, content_type: str | None, domain: str | None = None) -> A
         return AnswerRead(None, problem="empty answer")
     try:
         doc = json_loads(body)
+    except NotJson:
+        kind = content_type or "unknown type"
+        return AnswerRead(None, problem=f"answer is not JSON ({kind})")
     except JsonError as exc:
-        if str(exc).startswith("not JSON"):
-            kind = content_type or "unknown type"
-            return AnswerRead(None, problem=f"answer is not JSON ({kind})")
         return AnswerRead(None, problem=f"malformed answer: {exc}")
     if not isinstance(doc, dict):
         return AnswerRead(None, problem="answer is JSON but not an object")

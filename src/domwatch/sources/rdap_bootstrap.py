@@ -13,11 +13,9 @@ is not taken as "not registered" on its own word (see :meth:`Bootstrap.authorita
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,9 +28,10 @@ import platformdirs
 
 from domwatch import safe_json
 from domwatch.config import Settings
-from domwatch.files import private_dir
+from domwatch.errors import BootstrapError, HttpError, JsonError
+from domwatch.files import PRIVATE_FILE, private_dir, write_atomically
 from domwatch.net.errors import without_errno
-from domwatch.net.http import HttpClient, HttpError
+from domwatch.net.http import HttpClient
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +42,6 @@ REFRESH_INTERVAL = 24 * 3600.0  # IANA updates the file a few times a month at m
 # TLD's RDAP server is missed for that long (and a daily cron job must not mail every day).
 STALE_AFTER_DAYS = 30
 _ATTEMPT_SUFFIX = ".attempt"  # touched on every refresh try, so failures are not retried hourly
-
-
-class BootstrapError(ValueError):
-    """A bootstrap file that is not RFC 9224 JSON."""
 
 
 @dataclass(frozen=True)
@@ -96,7 +91,7 @@ def parse_bootstrap(raw: bytes | str) -> tuple[str, dict[str, tuple[str, ...]]]:
     """``(publication, {tld: base URLs})`` from an RFC 9224 DNS bootstrap document."""
     try:
         doc = safe_json.loads(raw)
-    except safe_json.JsonError as exc:
+    except JsonError as exc:
         raise BootstrapError(str(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
         raise BootstrapError("no 'services' array")
@@ -244,7 +239,8 @@ async def _cached_or_refreshed(
     except (OSError, HttpError, BootstrapError) as exc:
         return cached, without_errno(str(exc))
     try:
-        _write_atomically(path, raw)
+        # Another run reads the old copy or the new one, never half of one.
+        write_atomically(path, raw, mode=PRIVATE_FILE)
     except OSError as exc:
         log.warning("could not cache the RDAP bootstrap in %s: %s", path, exc)
     return Bootstrap(publication=publication, services=services, origin=source), None
@@ -276,18 +272,3 @@ def _mtime(path: Path) -> float | None:
         return path.stat().st_mtime
     except OSError:
         return None
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A reader (another domwatch run) sees the old file or the new one, never half of one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

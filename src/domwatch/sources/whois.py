@@ -5,16 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from domwatch.config import Endpoint, Settings
+from domwatch.errors import (
+    AddressRefused,
+    RateLimited,
+    Unresolvable,
+    WhoisError,
+    WhoisRefused,
+)
 from domwatch.model import Registration
-from domwatch.net.address_policy import AddressPolicy, AddressRefused, Unresolvable, Vetted
+from domwatch.net.address_policy import AddressPolicy, Vetted
 from domwatch.net.errors import os_error_words
-from domwatch.net.limits import Budget, Limits, RateLimited, whois_key
+from domwatch.net.limits import Budget, Limits, whois_key
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
 from domwatch.sources.whois_servers import builtin_server, parent_zones, query_for
@@ -30,10 +38,6 @@ WHOIS_PORT = 43
 MAX_ATTEMPTS = 4  # queries per domain and server, rate-limit retries included
 MAX_TRANSIENT_RETRIES = 2  # repeats after a timeout or reset
 BUDGET_FACTOR = 3  # one domain may take this many ``settings.timeout`` (queueing excluded)
-
-
-class WhoisError(Exception):
-    """One WHOIS exchange failed; the message is one line for the report."""
 
 
 def decode(raw: bytes) -> str:
@@ -74,9 +78,10 @@ async def fetch(address: str, port: int, query: str, timeout: float) -> bytes:
     except asyncio.TimeoutError:
         raise WhoisError(f"no complete answer within {timeout:g} s") from None
     except ConnectionRefusedError:
-        raise WhoisError("connection refused") from None
+        raise WhoisError("connection refused", final=True) from None
     except OSError as exc:
-        raise WhoisError(os_error_words(exc)) from None
+        # A name that does not resolve would not resolve a second later either.
+        raise WhoisError(os_error_words(exc), final=isinstance(exc, socket.gaierror)) from None
     except (OverflowError, ValueError) as exc:  # a referral's port past 65535, say
         raise WhoisError(f"bad server address: {exc}") from None
 
@@ -91,6 +96,8 @@ class WhoisSource:
     policy: AddressPolicy | None = None  # where connections may go (default: from settings)
     _referrals: dict[str, asyncio.Task[Endpoint | None]] = field(default_factory=dict)
     iana_trail: dict[str, Exchange] = field(default_factory=dict)
+    # TLD -> why IANA's referral for it is not followed (the address policy refused it)
+    iana_refusals: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.policy is None:
@@ -138,6 +145,8 @@ class WhoisSource:
             # Vetted again each run: the name may resolve elsewhere now, or the row be forged.
             refusal = await self._refusal(iana, endpoint) if endpoint is not None else None
             self.iana_trail[tld] = Exchange(_server_name(iana), tld, "", refusal or note)
+            if refusal:
+                self.iana_refusals[tld] = refusal
             return None if refusal else endpoint
         try:
             raw = await self._ask(iana, tld)
@@ -152,6 +161,7 @@ class WhoisSource:
         self.iana_trail[tld] = Exchange(_server_name(iana), tld, text[:TRAIL_CHARS],
                                         refusal or note)
         if refusal:
+            self.iana_refusals[tld] = refusal
             return None  # neither asked nor remembered
         if endpoint is not None and self.referral_cache is not None:
             self.referral_cache.remember_referral(tld, str(endpoint))
@@ -161,10 +171,11 @@ class WhoisSource:
         """Why ``referrer`` may not send us to ``target`` (None: it may)."""
         try:
             await self._vet(target, await self._vet(referrer))
-        except WhoisError as exc:
-            if str(exc).startswith("refused"):
-                return str(exc)
-        return None  # an unresolvable target fails when it is asked, as before
+        except WhoisRefused as exc:
+            return str(exc)
+        except WhoisError:
+            pass  # an unresolvable target fails when it is asked, as before
+        return None
 
     async def _vet(self, server: Endpoint, referrer: Vetted | None = None) -> Vetted:
         """The address ``server`` may be reached at (see :mod:`domwatch.net.address_policy`)."""
@@ -174,11 +185,12 @@ class WhoisSource:
                 self.policy.vet(server.host, referrer), self.settings.timeout
             )
         except AddressRefused as exc:
-            raise WhoisError(f"refused: {exc}") from None
+            raise WhoisRefused(f"refused: {exc}") from None
         except Unresolvable as exc:
-            raise WhoisError(str(exc)) from None
+            raise WhoisError(str(exc), final=True) from None
         except asyncio.TimeoutError:
-            raise WhoisError(f"cannot resolve {server.host}: no answer in time") from None
+            message = f"cannot resolve {server.host}: no answer in time"
+            raise WhoisError(message, final=True) from None
 
     async def _ask(self, server: Endpoint, query: str, referrer: Vetted | None = None) -> bytes:
         port = server.port or WHOIS_PORT
@@ -211,7 +223,7 @@ class WhoisSource:
             if tld in self.iana_trail:
                 trail.append(self.iana_trail[tld])
         if server is None:
-            refused = trail[-1].note if trail and trail[-1].note.startswith("refused") else ""
+            refused = self.iana_refusals.get(tld, "")
             reason = f"IANA's referral for .{tld} {refused}" if refused else (
                 f"no WHOIS server known for .{tld}"
             )
@@ -294,7 +306,7 @@ class WhoisSource:
                 wait = delay * random.uniform(1.0, 1.5)
                 # A refusal or an unknown host would only repeat itself.
                 if (
-                    str(exc).startswith(("connection refused", "cannot resolve", "refused"))
+                    exc.final
                     or transient >= MAX_TRANSIENT_RETRIES
                     or budget.left() < wait + min(self.settings.timeout, 1.0)
                 ):
@@ -326,7 +338,7 @@ class WhoisSource:
             vetted_registry = await self._vet(registry)
             raw = await self._ask(referral, query_for(referral.host, domain), vetted_registry)
         except WhoisError as exc:
-            note = str(exc) if str(exc).startswith("refused") else f"failed: {exc}"
+            note = str(exc) if isinstance(exc, WhoisRefused) else f"failed: {exc}"
             trail.append(Exchange(_server_name(referral), domain, "", note))
             return None
         text = decode(raw)
