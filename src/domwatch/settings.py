@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
-from datetime import date
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from domwatch.model import CHECKS, Thresholds
-from domwatch.net.limits import ServerLimit
 from domwatch.report import FORMATS
 from domwatch.values import (
     Bootstrap,
@@ -48,6 +46,9 @@ from domwatch.values import (
     rdap_limit_key,
     whois_limit_key,
 )
+
+if TYPE_CHECKING:
+    from domwatch.net.limits import ServerLimit
 
 T = TypeVar("T")
 
@@ -299,6 +300,15 @@ class Settings:
         False, Flag(), "Show what would be told; send nothing.",
         option=Option(("--dry-run-notify",), sets=True))
 
+    @classmethod
+    def of(cls, values: Mapping[str, Any], thresholds: Thresholds | None = None) -> Settings:
+        """Settings from ``values`` keyed by field name, each read by that field's kind.
+
+        A name that is no field is a bug, not a user's typo (those are caught where they are
+        read): it raises TypeError.
+        """
+        return replace(cls(), thresholds=thresholds or Thresholds(), **values)
+
 
 #: ``--tag``: not a setting of the run but a choice of its domains.
 TAGS = Setting(
@@ -365,8 +375,3 @@ DOMAIN_KEYS: dict[str, DomainKey[Any]] = {
     "notify": DomainKey(NotifyUrls(), "More Apprise URLs, told about this domain only."),
 }
 
-# Reading a [[domain]] entry fills the Domain fields of these names.
-_DOMAIN_VALUE_TYPES: dict[str, object] = {
-    "web": tuple, "mail": bool, "expires": date, "ignore": frozenset, "tags": tuple,
-    "notify": tuple,
-}

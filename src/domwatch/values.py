@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from domwatch.errors import BadName, ConfigError
 from domwatch.model import CHECKS, FINDING_CODES
 from domwatch.names import to_ascii
-from domwatch.net.limits import Quota, ServerLimit, rdap_key, whois_key
+
+if TYPE_CHECKING:
+    from domwatch.net.limits import ServerLimit
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -261,12 +263,16 @@ def zone_key(key: str) -> str:
 
 def whois_limit_key(text: str) -> str:
     """A WHOIS server as the limiters name it (``host:43``)."""
+    from domwatch.net.limits import whois_key  # asyncio: not for `domwatch --help`
+
     endpoint = parse_endpoint(text)
     return whois_key(endpoint.host, endpoint.port or 43)
 
 
 def rdap_limit_key(text: str) -> str:
     """An RDAP server as the limiters name it (``https://host``)."""
+    from domwatch.net.limits import rdap_key
+
     if "://" in text:
         return rdap_key(https_url(text))
     endpoint = parse_endpoint(text)
@@ -447,7 +453,11 @@ class FilePath(Kind[Path | None]):
     def from_option(self, value: object, cwd: Path) -> Path | None:
         if not isinstance(value, str | Path) or not str(value).strip():
             raise ValueError(f"expected a path, got {kind_of(value)}")
-        return cwd / Path(value).expanduser()
+        resolved = cwd / Path(value).expanduser()
+        if self.must_exist and not resolved.is_file():
+            what = "is a directory" if resolved.is_dir() else "no such file"
+            raise ValueError(f"{what}: {str(resolved)!r}")
+        return resolved
 
 
 class Nameservers(Kind[tuple[Endpoint, ...]]):
@@ -506,13 +516,15 @@ class RdapServers(Kind[dict[str, str]]):
 
 
 @dataclass(frozen=True)
-class ServerLimits(Kind[dict[str, ServerLimit]]):
+class ServerLimits(Kind["dict[str, ServerLimit]"]):
     """``{ "server" = { concurrency = 2, per_minute = 60 } }``: politeness per server."""
 
     key_of: Callable[[str], str]
     words = "{ SERVER = { concurrency, per_second, ... } }"
 
     def from_toml(self, reader: Reader, path: KeyPath, value: object) -> dict[str, ServerLimit]:
+        from domwatch.net.limits import Quota, ServerLimit
+
         limits: dict[str, ServerLimit] = {}
         for server, spec in reader.table(path, value).items():
             where = (*path, server)
