@@ -208,3 +208,18 @@ def test_docs_settings_names_every_key_and_option() -> None:
             assert f"`{'.'.join(keys)}`" in text
         if spec.option is not None:
             assert ", ".join(spec.option.flags) in text
+
+
+LOWER_LAYERS = ("net", "sources", "checks", "settings.py", "values.py", "notify.py")
+
+
+def test_lower_layers_take_settings_from_the_schema_not_config() -> None:
+    # config.py reads files and options; what uses a setting needs only its declaration.
+    package = ROOT / "src" / "domwatch"
+    paths = [p for layer in LOWER_LAYERS for p in sorted((package / layer).glob("**/*.py"))
+             or [package / layer]]
+    assert len(paths) > 10
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        assert "from domwatch.config import" not in text, path.relative_to(ROOT)
+        assert "import domwatch.config" not in text, path.relative_to(ROOT)

@@ -42,6 +42,7 @@ from domwatch.settings import (
 from domwatch.values import (
     Endpoint,
     KeyPath,
+    Kind,
     ignore_code,
     kind_of,
     parse_checks,
@@ -348,17 +349,20 @@ _Layer = dict[str, tuple[object, _Where]]  # setting name -> (value, where it wa
 _TOP_KEYS = ("domains", "settings", "domain")
 
 
-def _settings_tree() -> dict[str, tuple[str, ...]]:
-    """The keys of ``[settings]``, each with the keys of its sub-table (none for a value)."""
-    tree: dict[str, list[str]] = {}
+_Key = tuple[Setting[Any], tuple[str, ...], Kind[Any]]  # a setting, a key of it, its kind
+
+
+def _settings_keys() -> dict[str, list[_Key]]:
+    """The keys of ``[settings]`` (a sub-table's name for dotted keys) with what they fill,
+    in the order the declarations first name them."""
+    groups: dict[str, list[_Key]] = {}
     for spec in SETTINGS.values():
-        for keys, _kind in spec.keys:
-            subkeys = tree.setdefault(keys[0], [])
-            subkeys.extend(k for k in keys[1:] if k not in subkeys)
-    return {key: tuple(subkeys) for key, subkeys in tree.items()}
+        for keys, kind in spec.keys:
+            groups.setdefault(keys[0], []).append((spec, keys, kind))
+    return groups
 
 
-_SETTINGS_TREE = _settings_tree()
+_SETTINGS_KEYS = _settings_keys()
 _PER_DOMAIN = {name: spec for name, spec in SETTINGS.items() if spec.per_domain}
 _DOMAIN_KEYS = ("name", *_PER_DOMAIN, *DOMAIN_KEYS)
 
@@ -474,18 +478,16 @@ def _read_settings(f: _File, raw: object) -> _Layer:
     """``[settings]``, key by key as :data:`domwatch.settings.SETTINGS` declares them."""
     path: KeyPath = ("settings",)
     table = f.table(path, raw)
-    f.keys(path, table, tuple(_SETTINGS_TREE))
-    subtables = {
-        key: f.table((*path, key), table[key])
-        for key, subkeys in _SETTINGS_TREE.items()
-        if subkeys and key in table
-    }
-    for key, subtable in subtables.items():
-        f.keys((*path, key), subtable, _SETTINGS_TREE[key])
+    f.keys(path, table, tuple(_SETTINGS_KEYS))
     layer: _Layer = {}
-    for spec in SETTINGS.values():
-        for keys, kind in spec.keys:
-            holder = subtables.get(keys[0], {}) if len(keys) > 1 else table
+    for name, group in _SETTINGS_KEYS.items():
+        if name not in table:
+            continue
+        holder = table
+        if len(group[0][1]) > 1:  # a sub-table: [settings.whois]
+            holder = f.table((*path, name), table[name])
+            f.keys((*path, name), holder, [keys[1] for _spec, keys, _kind in group])
+        for spec, keys, kind in group:
             if keys[-1] in holder:
                 where = (*path, *keys)
                 _put(layer, spec, kind.from_toml(f, where, holder[keys[-1]]), f.where(where))
@@ -579,7 +581,9 @@ def _option_layer(options: Mapping[str, object], cwd: Path) -> _Layer:
         spec = TAGS if key == TAGS.name else SETTINGS.get(key)
         flag = spec.flag if spec is not None else "--" + key.replace("_", "-")
         try:
-            if spec is None:
+            # What a command line can give, and the per-domain settings a caller may override
+            # for every domain (mail_tls); the rest belongs in a domain file.
+            if spec is None or (spec.option is None and not spec.per_domain):
                 raise ValueError("unknown option")
             layer[key] = (spec.kind.from_option(value, cwd), flag)
         except ValueError as exc:
