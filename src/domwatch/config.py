@@ -738,7 +738,7 @@ def load_config(
     base = cwd if cwd is not None else Path.cwd()
     option_layer = _option_layer(options, base)
     # --tag selects domains; it is no setting of the run.
-    wanted_tags = cast("tuple[str, ...]", option_layer.pop("tags", ((), ""))[0])
+    wanted_tags = cast("tuple[str, ...]", option_layer.pop(TAGS.name, ((), ""))[0])
     if not targets:
         if not (base / DEFAULT_FILE).exists():
             raise ConfigError(
