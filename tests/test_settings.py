@@ -8,6 +8,7 @@ value needs a sample in :func:`sample` (the test says so).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,15 @@ def test_lower_layers_take_settings_from_the_schema_not_config() -> None:
         text = path.read_text(encoding="utf-8")
         assert "from domwatch.config import" not in text, path.relative_to(ROOT)
         assert "import domwatch.config" not in text, path.relative_to(ROOT)
+
+
+def test_the_readme_options_table_names_every_option() -> None:
+    # The README's table groups options by hand; this keeps it from missing a declared one.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("Main options", 1)[1].split("\n\n", 2)[1]
+    assert table.startswith("| option |"), table[:40]
+    for name in OPTIONS:
+        spec = SETTINGS[name]
+        assert spec.option is not None
+        flags = [f for flag in spec.option.flags for f in flag.split("/")]
+        assert any(re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", table) for f in flags), name

@@ -169,7 +169,8 @@ def _thresholds() -> dict[str, Setting[int]]:
         "cert_crit_days": (f"{certificate} it CRITICAL.", Starter()),
     }
     names = [f.name for f in fields(Thresholds)]
-    assert list(parts) == names, "THRESHOLDS must name the fields of model.Thresholds"
+    if list(parts) != names:  # at import: a Thresholds field without its keys and option
+        raise TypeError("THRESHOLDS must name the fields of model.Thresholds, in their order")
     return {
         name: Setting(Count(0), help_text, (name,), Option(
             ("--" + name.replace("_", "-"),), metavar="N", number=int), per_domain=True,
