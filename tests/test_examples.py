@@ -38,8 +38,8 @@ def check_options(command: str | list[str]) -> dict[str, Any]:
     # make_context parses without running: an unknown option or a bad type raises here.
     ctx = check.make_context("check", argv[start + 2 :])
     params: dict[str, Any] = ctx.params
-    if params.get("fmt") is not None:
-        assert params["fmt"] in FORMATS
+    if params.get("format") is not None:
+        assert params["format"] in FORMATS
     if params.get("fail_on") is not None:
         assert params["fail_on"] in ("warning", "critical", "never")
     return params
@@ -138,7 +138,7 @@ def test_systemd_service() -> None:
     (exec_start,) = service["ExecStart"]
     assert PurePosixPath(shlex.split(exec_start)[0]).is_absolute()  # systemd wants a path
     params = check_options(exec_start)
-    assert params["fmt"] == "prometheus"
+    assert params["format"] == "prometheus"
     # The hardened unit may write the textfile: its directory is in ReadWritePaths.
     output = PurePosixPath(params["output"])
     writable = [PurePosixPath(p) for v in service["ReadWritePaths"] for p in v.split()]
@@ -286,7 +286,7 @@ def test_github_workflow() -> None:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@\S+", step["uses"])
     (command,) = [s["run"] for s in steps if "domwatch check" in s.get("run", "")]
     params = check_options(command)
-    assert params["fmt"] == "github"
+    assert params["format"] == "github"
     # State and cache live where actions/cache saves and restores them.
     (cache,) = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
     saved = PurePosixPath(cache["with"]["path"])
@@ -299,7 +299,7 @@ def test_gitlab_job() -> None:
     (job,) = config.values()
     (command,) = [line for line in job["script"] if "domwatch check" in line]
     params = check_options(command)
-    assert params["fmt"] == "junit"
+    assert params["format"] == "junit"
     # GitLab reads the JUnit file the command writes.
     assert job["artifacts"]["reports"]["junit"] == params["output"]
     assert job["artifacts"]["when"] == "always"  # a failing job still uploads its report

@@ -221,11 +221,11 @@ def test_every_option_has_help_with_its_default_and_summaries_are_whole() -> Non
 
 
 def test_help_defaults_are_the_real_defaults() -> None:
-    from domwatch.cli import _OPTION_DEFS
     from domwatch.config import Settings
+    from domwatch.settings import SETTINGS, shown_default
 
     settings = Settings()
-    shown = {name: default for name, (_, _, default, _) in _OPTION_DEFS.items()}
+    shown = {name: shown_default(name) for name in SETTINGS}
     for name in ("format", "sort", "fail_on", "notify_min", "concurrency"):
         assert shown[name] == str(getattr(settings, name)), name
     assert shown["timeout"] == f"{settings.timeout:g}"

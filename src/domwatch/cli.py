@@ -15,6 +15,7 @@ import click
 
 from domwatch import __version__
 from domwatch.redaction import redact_urls
+from domwatch.settings import SETTINGS, TAGS, THRESHOLDS, shown_default
 
 EXIT_USAGE = 64
 EXIT_SOFTWARE = 70  # sysexits.h: an internal error
@@ -61,75 +62,37 @@ def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None and v != ()}
 
 
-# Every option of check, serve and demo, declared once: (flags, help, default as shown, extra
-# click arguments). The defaults are not click defaults: an option not given leaves the domain
-# file's [settings] in force, so "default" here is only what --help says (tests/test_cli_help.py
-# holds it to config.Settings).
-_OPTION_DEFS: dict[str, tuple[tuple[str, ...], str, str | None, dict[str, Any]]] = {
-    "format": (("--format", "fmt"), "Report format: table, json, csv, junit, prometheus, "
-               "nagios, github, ics or html.", "table", {"metavar": "FORMAT"}),
-    "output": (("-o", "--output"), "Write the report to PATH (atomically), not stdout.",
-               "stdout", {"type": click.Path(dir_okay=False), "metavar": "PATH"}),
-    "sort": (("--sort",), "Table order: urgency (worst state, then fewest days) or input.",
-             "urgency", {"metavar": "ORDER"}),
-    "tag": (("--tag", "tags"), "Check only the domains with this tag (repeatable: any of them).",
-            "every domain", {"multiple": True, "metavar": "TAG"}),
-    "checks": (("--checks",), "Categories to run, comma-separated: registration, dns, web, "
-               "mail.", "all four", {"metavar": "LIST"}),
-    "warn_days": (("--warn-days",), "Registration days left that make a WARNING.", "30",
-                  {"type": int, "metavar": "N"}),
-    "crit_days": (("--crit-days",), "Registration days left that make it CRITICAL.", "7",
-                  {"type": int, "metavar": "N"}),
-    "cert_warn_days": (("--cert-warn-days",), "Certificate days left that make a WARNING.",
-                       "21", {"type": int, "metavar": "N"}),
-    "cert_crit_days": (("--cert-crit-days",), "Certificate days left that make it CRITICAL.",
-                       "7", {"type": int, "metavar": "N"}),
-    "fail_on": (("--fail-on",), "Worst state that fails the exit status: warning, critical or "
-                "never (UNKNOWN fails at all but never).", "warning", {"metavar": "STATE"}),
-    "quiet": (("-q", "--quiet"), "Print nothing at all unless a domain needs attention.", "off",
-              {"is_flag": True, "default": None}),
-    "concurrency": (("--concurrency",), "Domains whose DNS, web and mail checks run at once.",
-                    "32", {"type": int, "metavar": "N"}),
-    "timeout": (("--timeout",), "Seconds for one network operation.", "10",
-                {"type": float, "metavar": "SECONDS"}),
-    "resolvers": (("--resolver", "resolvers"), "DNS resolver to ask (repeatable).",
-                  "the system's", {"multiple": True, "metavar": "ADDR[:PORT]"}),
-    "cache": (("--cache/--no-cache",), "Cache registration answers between runs.", "on",
-              {"default": None}),
-    "cache_dir": (("--cache-dir",), "Where the cache lives.", "the XDG cache dir",
-                  {"type": click.Path(file_okay=False), "metavar": "PATH"}),
-    "state": (("--state", "state_path"), "State file: what the last run saw, for change.* "
-              "findings.", "the XDG state dir", {"type": click.Path(dir_okay=False),
-                                                 "metavar": "PATH"}),
-    "no_state": (("--no-state",), "Keep no state (no change.* findings).", "off",
-                 {"is_flag": True, "default": None}),
-    "notify": (("--notify", "notify_urls"), "Apprise URL to tell what changed (repeatable).",
-               "none", {"multiple": True, "metavar": "URL"}),
-    "notify_min": (("--notify-min",), "Least severe state that is told: warning or critical.",
-                   "warning", {"metavar": "STATE"}),
-    "dry_run_notify": (("--dry-run-notify",), "Show what would be told; send nothing.", "off",
-                       {"is_flag": True, "default": None}),
-    "progress": (("--progress/--no-progress",), "Progress bar on stderr.", "on a terminal",
-                 {"default": None}),
-    "verbose": (("-v", "--verbose"), "Log every DNS, RDAP, WHOIS, HTTPS and SMTP exchange to "
-                "stderr.", "off", {"is_flag": True, "default": None}),
-}
+# Which settings each command takes as options, in --help's order. The options themselves
+# (flags, help, the default --help shows) are declared with the settings (domwatch.settings).
+# Their click default is None: an option not given leaves the domain file's [settings] in force.
 _REPORT = ("format", "output", "sort", "fail_on", "quiet", "progress", "verbose")
 _CHECK = (
-    "checks", "warn_days", "crit_days", "cert_warn_days", "cert_crit_days", "concurrency",
-    "timeout", "resolvers", "cache", "cache_dir", "state", "no_state",
+    "checks", *THRESHOLDS, "concurrency", "timeout", "resolvers", "cache", "cache_dir",
+    "state_path", "state",
 )
-_NOTIFY = ("notify", "notify_min", "dry_run_notify")
+_NOTIFY = ("notify_urls", "notify_min", "dry_run_notify")
+_PATH_TYPES = {"file": click.Path(dir_okay=False), "dir": click.Path(file_okay=False)}
 
 
 def _options(*names: str) -> Callable[[F], F]:
-    """The declared options ``names``, in that order, as click decorators."""
+    """The options of settings ``names`` (or ``tags``), in that order, as click decorators."""
 
     def apply(fn: F) -> F:
         for name in reversed(names):
-            flags, help_text, default, extra = _OPTION_DEFS[name]
-            shown = f"{help_text}  [default: {default}]" if default else help_text
-            fn = click.option(*flags, help=shown, **extra)(fn)
+            spec = TAGS if name == TAGS.name else SETTINGS[name]
+            option = spec.option
+            assert option is not None, f"setting {name} has no command-line option"
+            extra: dict[str, Any] = {"default": None, "metavar": option.metavar}
+            if option.sets is not None:
+                extra.update(is_flag=True, flag_value=option.sets)
+            if option.multiple:
+                extra.update(multiple=True, default=())
+            if option.number is not None:
+                extra["type"] = option.number
+            if option.path is not None:
+                extra["type"] = _PATH_TYPES[option.path]
+            shown = f"{spec.help}  [default: {shown_default(name)}]"
+            fn = click.option(*option.flags, name, help=shown, **extra)(fn)
         return fn
 
     return apply
@@ -137,17 +100,13 @@ def _options(*names: str) -> Callable[[F], F]:
 
 @cli.command(short_help="Check domains: names, domain files, list files or - (stdin).")
 @click.argument("targets", nargs=-1)
-@_options(*_REPORT[:3], "tag", *_CHECK, *_REPORT[3:], *_NOTIFY)
-def check(targets: Sequence[str], fmt: str | None, output: str | None, **options: Any) -> int:
+@_options(*_REPORT[:3], TAGS.name, *_CHECK, *_REPORT[3:], *_NOTIFY)
+def check(targets: Sequence[str], **options: Any) -> int:
     """Check domains: TARGETs are domain names, .toml domain files, list files (one name a
     line), or - for a list on stdin; with none, ./domwatch.toml."""
     from domwatch.app import run_check
 
-    no_state = options.pop("no_state")
-    given = _given(format=fmt, output=output, **options)
-    if no_state:
-        given["state"] = False
-    return run_check(list(targets), given, fail=_fail)
+    return run_check(list(targets), _given(**options), fail=_fail)
 
 
 @cli.command(short_help="Serve Prometheus metrics; /probe?target=NAME on demand.")
@@ -163,11 +122,7 @@ def serve(targets: Sequence[str], listen: str, interval: str, max_probes: int,
     """Serve Prometheus metrics: a run every --interval, /probe?target=NAME on demand."""
     from domwatch.serve.main import run_serve
 
-    no_state = options.pop("no_state")
-    given = _given(**options)
-    if no_state:
-        given["state"] = False
-    return run_serve(list(targets), given, listen=listen, interval=interval,
+    return run_serve(list(targets), _given(**options), listen=listen, interval=interval,
                      max_probes=max_probes, fail=_fail)
 
 
@@ -204,12 +159,12 @@ def init(path: str, force: bool) -> int:
 
 @cli.command(short_help="Check a simulated world on this machine (offline).")
 @_options(*_REPORT)
-def demo(fmt: str | None, output: str | None, **options: Any) -> int:
+def demo(**options: Any) -> int:
     """Check a simulated world of domains served on this machine (works offline), with the
     report options of check."""
     from domwatch.lab.demo import run_demo
 
-    return run_demo(_given(format=fmt, output=output, **options), fail=_fail)
+    return run_demo(_given(**options), fail=_fail)
 
 
 def main() -> None:

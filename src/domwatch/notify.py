@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote
 
-from domwatch.config import Settings
 from domwatch.model import DomainResult, Finding, Report, Severity
 from domwatch.redaction import redact, scrub
+from domwatch.settings import Settings
 
 log = logging.getLogger("domwatch")
 

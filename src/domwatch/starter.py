@@ -1,13 +1,19 @@
-"""The commented starter domain file that ``domwatch init`` writes."""
+"""The commented starter domain file that ``domwatch init`` writes.
+
+Its ``[settings]`` come from the settings' declarations (:mod:`domwatch.settings`): a setting
+declared with a :class:`~domwatch.settings.Starter` appears there.
+"""
 
 from __future__ import annotations
 
 import errno
+import json
 from pathlib import Path
 
 from domwatch.files import write_atomically
+from domwatch.settings import SETTINGS, Starter, default
 
-STARTER = """\
+_HEAD = """\
 # domwatch domain file. Check it with:  domwatch check domwatch.toml
 # Every key is optional except a domain list. A mistyped key is an error that names the line.
 
@@ -19,28 +25,9 @@ domains = [
     "www.esimerkki.fi",
 ]
 
-[settings]
-# Registration expiry: a hosting provider wants changes a month before the next billing
-# period, so warn early; critical when there is barely time to pay an invoice.
-warn_days = 30
-crit_days = 7
-# TLS certificates: a new one can take one to three working days to issue.
-cert_warn_days = 21
-cert_crit_days = 7
-checks = ["registration", "dns", "web", "mail"]   # tls is part of web
-timeout = 10             # seconds for one network operation
-concurrency = 32         # domains in flight at once
+"""
 
-# [settings.resolver]
-# nameservers = ["192.0.2.53", "127.0.0.1:5353"]     # default: the system's resolvers
-
-# [settings.whois]
-# servers = { fi = "whois.fi" }                      # per-TLD WHOIS server, HOST[:PORT]
-
-# [settings.notify]
-# urls_env = "DOMWATCH_NOTIFY"   # Apprise URLs (space-separated) from this variable
-# min = "warning"
-
+_TAIL = """\
 # Long form: one [[domain]] table per domain that needs its own settings.
 [[domain]]
 name = "kauppa.fi"
@@ -55,6 +42,58 @@ tags = ["team:web"]
 # name = "example.de"
 # expires = "2027-06-30"
 """
+
+
+def _toml(value: object) -> str:
+    """``value`` as TOML writes it (the kinds a starter line shows)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a TOML basic string is JSON's
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {type(value).__name__}")
+
+
+def _line(key: str, value: object, starter: Starter, commented: bool) -> list[str]:
+    text = ("# " if commented else "") + f"{key} = {_toml(value)}"
+    if starter.comment:
+        # At the declared column; a longer line keeps two spaces before its comment.
+        text = f"{text:<{max(starter.column, len(text) + 2)}}# {starter.comment}"
+    return [f"# {note}" for note in starter.note] + [text]
+
+
+def _settings_part() -> str:
+    """``[settings]``: the settings declared with a :class:`Starter`, live with their default
+    or commented out with an example, sub-tables (``[settings.whois]``) after the plain keys."""
+    plain: list[str] = []
+    sub: dict[str, list[str]] = {}
+    for name, spec in SETTINGS.items():
+        starter = spec.starter
+        if starter is None or spec.toml is None:
+            continue
+        example = starter.example is not None
+        value = starter.example if example else default(name)
+        *table, key = spec.toml
+        lines = _line(key, value, starter, commented=example)
+        if table:
+            sub.setdefault(".".join(table), []).extend(lines)
+        else:
+            plain.extend(lines)
+    out = ["[settings]", *plain]
+    for header, block in sub.items():
+        out += ["", f"# [settings.{header}]", *block]
+    return "\n".join(out) + "\n\n"
+
+
+#: The file ``domwatch init`` writes.
+STARTER = _HEAD + _settings_part() + _TAIL
 
 
 def write_starter(path: Path, *, force: bool) -> None:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from domwatch.config import Settings
     from domwatch.net.resolver import Resolver
+    from domwatch.settings import Settings
     from domwatch.sources.registry import RegistrationSource
 
 

@@ -33,8 +33,8 @@ import dns.name
 from domwatch.errors import AddressRefused, Unresolvable
 
 if TYPE_CHECKING:
-    from domwatch.config import Settings
     from domwatch.net.resolver import Resolver
+    from domwatch.settings import Settings
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 

@@ -23,7 +23,6 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
-from domwatch.config import Settings
 from domwatch.errors import (
     AddressRefused,
     HttpError,
@@ -37,6 +36,7 @@ from domwatch.errors import (
 from domwatch.net.address_policy import AddressPolicy, Vetted
 from domwatch.net.errors import first_os_error, os_error_words, without_errno
 from domwatch.redaction import redact_credentials
+from domwatch.settings import Settings
 
 MAX_BODY = 1024 * 1024  # no registry answer comes near this; anything bigger is refused
 MAX_REDIRECTS = 5

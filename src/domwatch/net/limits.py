@@ -78,7 +78,7 @@ from urllib.parse import urlsplit
 from domwatch.errors import RateLimited
 
 if TYPE_CHECKING:
-    from domwatch.config import Settings
+    from domwatch.settings import Settings
 
 log = logging.getLogger("domwatch.limits")
 

@@ -27,13 +27,13 @@ from urllib.parse import urlsplit
 
 import idna
 
-from domwatch.config import Settings
 from domwatch.errors import HttpError, HttpTimeout, JsonError, NotJson, RateLimited
 from domwatch.model import Registration
 from domwatch.net.address_policy import Vetted
 from domwatch.net.http import HttpClient, HttpResponse
 from domwatch.net.limits import Budget, Limits, Ticket, rdap_key
 from domwatch.safe_json import loads as json_loads
+from domwatch.settings import Settings
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.rdap_bootstrap import Bootstrap, load_bootstrap
 from domwatch.sources.unpublished import publishes_expiry

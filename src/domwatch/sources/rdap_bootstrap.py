@@ -27,11 +27,11 @@ from typing import Any
 import platformdirs
 
 from domwatch import safe_json
-from domwatch.config import Settings
 from domwatch.errors import BootstrapError, HttpError, JsonError
 from domwatch.files import PRIVATE_FILE, private_dir, write_atomically
 from domwatch.net.errors import without_errno
 from domwatch.net.http import HttpClient
+from domwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 

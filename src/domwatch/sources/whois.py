@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from domwatch.config import Endpoint, Settings
 from domwatch.errors import (
     AddressRefused,
     RateLimited,
@@ -23,9 +22,11 @@ from domwatch.model import Registration
 from domwatch.net.address_policy import AddressPolicy, Vetted
 from domwatch.net.errors import os_error_words
 from domwatch.net.limits import Budget, Limits, whois_key
+from domwatch.settings import Settings
 from domwatch.sources.base import Exchange, Lookup
 from domwatch.sources.whois_parse import WhoisParse, parse_whois
 from domwatch.sources.whois_servers import builtin_server, parent_zones, query_for
+from domwatch.values import Endpoint
 
 if TYPE_CHECKING:
     from domwatch.cache import ReferralStore
