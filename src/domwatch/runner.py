@@ -22,7 +22,14 @@ from domwatch.checks.network import network_problem, without_network
 from domwatch.checks.registration import check_registration
 from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
-from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.model import (
+    CHECK_FAILED,
+    LOOKUP_STALE,
+    CheckResult,
+    Domain,
+    DomainResult,
+    Report,
+)
 from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
@@ -57,7 +64,7 @@ async def _registration_or_stale(domain: Domain, ctx: Context) -> CheckResult:
     result = await check_registration(domain, ctx)
     note = ctx.registry.stale.get(domain.name)
     if note is not None:
-        result.findings.append(Finding("lookup.stale", Severity.INFO, "registration", note))
+        result.findings.append(LOOKUP_STALE.finding(note))
     return result
 
 
@@ -234,5 +241,4 @@ async def _guarded(check: Check, name: str, domain: Domain, ctx: Context) -> Che
     except Exception as exc:
         log.debug("check %s of %s failed", name, domain.name, exc_info=True)
         message = f"the {name} check could not be completed: {type(exc).__name__}: {exc}"
-        code = "lookup.failed" if name == "registration" else f"{name}.check_failed"
-        return CheckResult(findings=[Finding(code, Severity.UNKNOWN, name, message[:300])])
+        return CheckResult(findings=[CHECK_FAILED[name].finding(message[:300])])

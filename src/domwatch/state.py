@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from domwatch import safe_json
+from domwatch import model, safe_json
 from domwatch.errors import StateBusy
 from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
 from domwatch.model import (
@@ -31,7 +31,6 @@ from domwatch.model import (
     Finding,
     Registration,
     Report,
-    Severity,
 )
 
 log = logging.getLogger("domwatch")
@@ -209,13 +208,12 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
     found: list[Finding] = []
     old_reg, new_reg = previous.get("registrar"), now["registrar"]
     if old_reg and new_reg and old_reg != new_reg:
-        found.append(Finding("change.registrar", Severity.WARNING, CHECK,
-                             f"registrar changed from {old_reg} to {new_reg}"))
+        found.append(model.CHANGE_REGISTRAR.finding(
+            f"registrar changed from {old_reg} to {new_reg}"))
     old_ns, new_ns = previous.get("nameservers") or [], now["nameservers"]
     if old_ns and new_ns and sorted(old_ns) != new_ns:
-        found.append(Finding("change.nameservers", Severity.WARNING, CHECK,
-                             f"name servers changed from {', '.join(sorted(old_ns))} "
-                             f"to {', '.join(new_ns)}"))
+        found.append(model.CHANGE_NAMESERVERS.finding(
+            f"name servers changed from {', '.join(sorted(old_ns))} to {', '.join(new_ns)}"))
     old_st = previous.get("statuses")
     if old_st is not None and sorted(old_st) != now["statuses"]:
         added = sorted(set(now["statuses"]) - set(old_st))
@@ -223,19 +221,17 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
         parts = ([f"added {', '.join(added)}"] if added else []) + (
             [f"removed {', '.join(removed)}"] if removed else []
         )
-        found.append(Finding("change.status", Severity.WARNING, CHECK,
-                             f"registry statuses changed: {'; '.join(parts)}"))
+        found.append(model.CHANGE_STATUS.finding(
+            f"registry statuses changed: {'; '.join(parts)}"))
     old_exp = _parse(previous.get("expires"))
     new_exp = registration.expires
     if old_exp is not None and new_exp is not None and old_exp.date() != new_exp.date():
         if new_exp < old_exp:
-            found.append(Finding("change.expiry_earlier", Severity.WARNING, CHECK,
-                                 f"expiry date moved earlier, from {old_exp.date()} "
-                                 f"to {new_exp.date()}"))
+            found.append(model.CHANGE_EXPIRY_EARLIER.finding(
+                f"expiry date moved earlier, from {old_exp.date()} to {new_exp.date()}"))
         else:
-            found.append(Finding("change.renewed", Severity.INFO, CHECK,
-                                 f"renewed: expiry moved from {old_exp.date()} "
-                                 f"to {new_exp.date()}"))
+            found.append(model.CHANGE_RENEWED.finding(
+                f"renewed: expiry moved from {old_exp.date()} to {new_exp.date()}"))
     return found
 
 

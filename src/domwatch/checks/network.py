@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 from domwatch.checks import Context
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.model import CHECK_FAILED, CheckResult, Domain
 from domwatch.net.resolver import Answer, Outcome, Resolver
 
 NETWORK_CHECKS = ("dns", "web", "mail")  # they need the resolver; registration has a cache
@@ -68,7 +68,7 @@ def without_network(checks: dict[str, Check], problem: str) -> dict[str, Check]:
             )
             message = f"{listed} not checked: the network or DNS resolver is not usable"
             return CheckResult(
-                findings=[Finding(f"{name}.check_failed", Severity.UNKNOWN, name, message)]
+                findings=[CHECK_FAILED[name].finding(message)]
             )
 
         return check

@@ -19,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 import h11
 import idna
 
+from domwatch import model
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.errors import ProbeError
@@ -164,10 +165,7 @@ async def _probe_host(
     if not addresses:
         if not failed:
             findings.append(
-                Finding(
-                    "web.no_address",
-                    Severity.CRITICAL,
-                    CHECK,
+                model.WEB_NO_ADDRESS.finding(
                     f"web host {name} has no A or AAAA record",
                 )
             )
@@ -182,8 +180,7 @@ async def _probe_host(
     judged, days = tls.judge_endpoints(
         ((p.address, p.tls) for p in probes),
         host=name,
-        prefix="tls",
-        check=CHECK,
+        codes=model.TLS,
         thresholds=domain.thresholds,
         now=ctx.now,
     )
@@ -198,18 +195,12 @@ def _reachability(target: Target, name: str, probes: Sequence[_AddressResult]) -
     reasons = "; ".join(f"{p.address}: {p.error}" for p in dead)
     if len(dead) == len(probes):
         return [
-            Finding(
-                "web.unreachable",
-                Severity.CRITICAL,
-                CHECK,
+            model.WEB_UNREACHABLE.finding(
                 f"{name} port {target.port} is unreachable on every address ({reasons})",
             )
         ]
     return [
-        Finding(
-            "web.address_unreachable",
-            Severity.WARNING,
-            CHECK,
+        model.WEB_ADDRESS_UNREACHABLE.finding(
             f"{name} port {target.port}: {len(dead)} of {len(probes)} addresses unreachable "
             f"({reasons})",
         )
@@ -233,7 +224,7 @@ def _http(target: Target, probes: Sequence[_AddressResult]) -> list[Finding]:
             continue
         groups.setdefault(key, []).append(probe.address)
     return [
-        Finding("web.http_error", severity, CHECK, f"{text} on {', '.join(where)}")
+        model.WEB_HTTP_ERROR.finding(f"{text} on {', '.join(where)}", severity)
         for (severity, text), where in groups.items()
     ]
 
