@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,22 +14,11 @@ from pathlib import Path
 import platformdirs
 
 from domwatch.cache import Cache
-from domwatch.checks import Context
-from domwatch.checks.dns import check_dns
-from domwatch.checks.mail import check_mail
-from domwatch.checks.mail_tls import check_mail_tls
+from domwatch.checks import Check, Context
+from domwatch.checks.catalog import functions
 from domwatch.checks.network import network_problem, without_network
-from domwatch.checks.registration import check_registration
-from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
-from domwatch.model import (
-    CHECK_FAILED,
-    LOOKUP_STALE,
-    CheckResult,
-    Domain,
-    DomainResult,
-    Report,
-)
+from domwatch.model import CHECK_FAILED, CHECK_INFO, CheckResult, Domain, DomainResult, Report
 from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
@@ -46,40 +35,7 @@ log = logging.getLogger("domwatch")
 ADMIT_PER_TLD = 128
 ADMIT_TOTAL = 1024
 
-Check = Callable[[Domain, Context], Awaitable[CheckResult]]
 Progress = Callable[[DomainResult], None]
-
-
-def _checks() -> dict[str, Check]:
-    return {
-        "registration": _registration_or_stale,
-        "dns": check_dns,
-        "web": check_web,
-        "mail": _mail_with_tls,
-    }
-
-
-async def _registration_or_stale(domain: Domain, ctx: Context) -> CheckResult:
-    """The registration check; a stale cached answer standing in for a failure is told."""
-    result = await check_registration(domain, ctx)
-    note = ctx.registry.stale.get(domain.name)
-    if note is not None:
-        result.findings.append(LOOKUP_STALE.finding(note))
-    return result
-
-
-async def _mail_with_tls(domain: Domain, ctx: Context) -> CheckResult:
-    """The mail records, then (opt-in ``mail_tls``) each MX host's STARTTLS certificate."""
-    result = await check_mail(domain, ctx)
-    if not domain.mail_tls or not result.data:
-        return result
-    hosts = [mx["host"] for mx in result.data.get("mx", []) if mx.get("addresses")]
-    if hosts:
-        tls = await check_mail_tls(domain, hosts, ctx, port=ctx.settings.smtp_port)
-        result.findings.extend(tls.findings)
-        if tls.data is not None:
-            result.data["tls"] = tls.data
-    return result
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -145,7 +101,7 @@ async def run(config: Config, *, now: datetime | None = None,
     see :mod:`domwatch.spool`.
     """
     started = time.monotonic()
-    checks = _checks()
+    checks = functions()
     gate = asyncio.Semaphore(config.settings.concurrency)
     limits = limits or Limits.from_settings(config.settings)
     spool = ResultSpool(config.domains)
@@ -195,13 +151,13 @@ async def check_one(
     domain: Domain, ctx: Context, gate: asyncio.Semaphore | None = None
 ) -> DomainResult:
     """Every check ``domain`` asks for, outside a run (``serve``'s ``/probe``)."""
-    return await check_domain(domain, ctx, _checks(), gate)
+    return await check_domain(domain, ctx, functions(), gate)
 
 
-# Registration lookups are bounded by each registry's own limits (net/limits.py), not by the
-# run's --concurrency: a domain queued for a slow registry's turn (a minute, with a per-minute
-# quota) must not hold a slot that domains of the other registries could use meanwhile.
-_UNGATED = frozenset({"registration"})
+# Checks outside the run's --concurrency gate (CheckInfo.gated): registration lookups are
+# bounded by each registry's own limits (net/limits.py); a domain queued for a slow registry's
+# turn (a minute, with a per-minute quota) must not hold a slot others could use meanwhile.
+_UNGATED = frozenset(c.name for c in CHECK_INFO if not c.gated)
 
 
 async def check_domain(

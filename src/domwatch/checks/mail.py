@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from dataclasses import dataclass, field
 from typing import Any
 
 from domwatch import model
@@ -19,9 +20,16 @@ from domwatch.net.resolver import Outcome
 CHECK = "mail"
 
 
-async def check_mail(domain: Domain, ctx: Context) -> CheckResult:
+@dataclass
+class MailResult(CheckResult):
+    """The mail check's result, with the MX hosts that have addresses (for STARTTLS)."""
+
+    mx_hosts: list[str] = field(default_factory=list)
+
+
+async def check_mail(domain: Domain, ctx: Context) -> MailResult:
     """Judge the MX set of the domain, the addresses of its targets, its SPF and DMARC."""
-    result = CheckResult()
+    result = MailResult()
     add = result.findings.append
     # SPF and DMARC do not depend on the MX answer: ask for all three at once.
     answer, spf_result, dmarc_result = await asyncio.gather(
@@ -72,6 +80,8 @@ async def check_mail(domain: Domain, ctx: Context) -> CheckResult:
     for (pref, _host), (entry, findings) in zip(hosts, judged, strict=True):
         entry["preference"] = pref
         data["mx"].append(entry)
+        if entry["addresses"]:
+            result.mx_hosts.append(entry["host"])
         result.findings.extend(findings)
     result.findings.extend(_spf_findings(domain, spf_result, sole_null))
     result.findings.extend(_dmarc_findings(domain, dmarc_result, sole_null))

@@ -35,7 +35,15 @@ async def check_registration(domain: Domain, ctx: Context) -> CheckResult:
 
 
 def judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
-    """Findings for one lookup result (pure: no I/O)."""
+    """Findings for one lookup result (pure: no I/O); a stale cached answer standing in for a
+    failed lookup is told last."""
+    result = _judge(domain, lookup, now)
+    if lookup.stale:
+        result.findings.append(model.LOOKUP_STALE.finding(lookup.stale))
+    return result
+
+
+def _judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
     result = CheckResult(registration=lookup.registration)
     add = result.findings.append
     server = _last_server(lookup)
