@@ -358,6 +358,15 @@ class Finding:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class HostCertificate:
+    """The earliest-expiring certificate one web host presented, over its addresses."""
+
+    host: str  # A-label or address literal, as probed
+    days_left: int  # negative when expired
+    expires: datetime  # its notAfter (UTC)
+
+
 @dataclass
 class CheckResult:
     """What one check found for one domain: findings plus data for the report."""
@@ -367,6 +376,7 @@ class CheckResult:
     data: dict[str, Any] | None = None  # the check's JSON section (dns, mail, web)
     cert_days_left: int | None = None  # earliest certificate expiry seen (web)
     cert_expires: datetime | None = None  # that certificate's notAfter (UTC), for dated reports
+    certificates: list[HostCertificate] = field(default_factory=list)  # per web host
 
 
 @dataclass
@@ -380,6 +390,7 @@ class DomainResult:
     cert_days_left: int | None = None
     cert_expires: datetime | None = None  # the notAfter behind cert_days_left
     checks_run: tuple[str, ...] = ()
+    certificates: list[HostCertificate] = field(default_factory=list)  # per web host
 
     @property
     def status(self) -> Status:
@@ -407,6 +418,7 @@ class DomainResult:
             self.cert_expires is None or result.cert_expires < self.cert_expires
         ):
             self.cert_expires = result.cert_expires
+        self.certificates.extend(result.certificates)
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         """The spec's per-domain object."""

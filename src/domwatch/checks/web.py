@@ -23,7 +23,7 @@ from domwatch import model
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.errors import ProbeError
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.model import CheckResult, Domain, Finding, HostCertificate, Severity
 from domwatch.net import tls
 from domwatch.net.resolver import Outcome
 from domwatch.redaction import redact_credentials
@@ -111,12 +111,14 @@ async def check_web(domain: Domain, ctx: Context) -> CheckResult:
     targets = await _targets(domain, ctx)
     hosts = await asyncio.gather(*(_probe_host(t, domain, ctx) for t in targets))
     findings: list[Finding] = []
-    for _section, host_findings, days, expires in hosts:
+    for target, (_section, host_findings, days, expires) in zip(targets, hosts, strict=True):
         findings.extend(host_findings)
         if days is not None and (result.cert_days_left is None or days < result.cert_days_left):
             result.cert_days_left = days
         if expires is not None and (result.cert_expires is None or expires < result.cert_expires):
             result.cert_expires = expires
+        if days is not None and expires is not None:
+            result.certificates.append(HostCertificate(target.host, days, expires))
     result.findings.extend(tls.merge(findings))
     result.data = {"hosts": [section for section, _, _, _ in hosts]}
     return result
