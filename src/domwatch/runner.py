@@ -27,6 +27,7 @@ from domwatch.sources.rdap import RdapSource
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 from domwatch.spool import ResultSpool
+from domwatch.state import State, apply_one
 
 log = logging.getLogger("domwatch")
 
@@ -94,11 +95,14 @@ async def open_context(
 
 
 async def run(config: Config, *, now: datetime | None = None,
-              progress: Progress | None = None, limits: Limits | None = None) -> Report:
+              progress: Progress | None = None, limits: Limits | None = None,
+              state: State | None = None) -> Report:
     """Check every domain of ``config``; domains come back in input order.
 
-    Each result goes to the report's spool as it comes, so a run holds no result in memory;
-    see :mod:`domwatch.spool`.
+    With ``state`` (what earlier runs saw) each result also gets its ``change.*`` findings,
+    and ``state`` remembers this run's registrations (the caller saves it). Each result goes
+    to the report's spool as it comes, so a run holds no result in memory; see
+    :mod:`domwatch.spool`.
     """
     started = time.monotonic()
     checks = functions()
@@ -120,6 +124,8 @@ async def run(config: Config, *, now: datetime | None = None,
 
         async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)
+            if state is not None:
+                apply_one(state, result)
             spool.put(index, result)
             if progress is not None:
                 progress(result)
