@@ -97,7 +97,6 @@ class Code:
     also: tuple[Severity, ...] = ()
     family: str = ""  # empty: the code is its own family
     event: bool = False
-    severity_text: str = ""  # how the findings table states the severity, when not plainly
 
     @property
     def severities(self) -> frozenset[Severity]:
@@ -186,8 +185,7 @@ WEB_UNREACHABLE = _code("web.unreachable", "web", _C,
                         "no address of a web host accepts a connection")
 WEB_ADDRESS_UNREACHABLE = _code("web.address_unreachable", "web", _W,
                                 "some, not all, addresses fail", family="web.unreachable")
-WEB_HTTP_ERROR = _code("web.http_error", "web", _C, "HTTP status 5xx / 4xx", also=(_W,),
-                       severity_text="critical / warning")
+WEB_HTTP_ERROR = _code("web.http_error", "web", _C, "HTTP status 5xx / 4xx", also=(_W,))
 
 
 @dataclass(frozen=True)
@@ -345,7 +343,7 @@ class Finding:
         declared = _DECLARED.get(self.code)
         if declared is None:
             raise ValueError(f"undeclared finding code {self.code!r}")
-        if self.severity not in declared.severities:
+        if self.severity is not declared.severity and self.severity not in declared.also:
             raise ValueError(f"finding code {self.code!r} cannot be {self.severity.value}")
 
     def to_json(self) -> dict[str, str]:
