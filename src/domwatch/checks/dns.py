@@ -16,8 +16,6 @@ from domwatch.checks import Context
 from domwatch.model import CheckResult, Domain, Finding
 from domwatch.net.resolver import Answer, Nameserver, Outcome
 
-CHECK = "dns"
-
 
 def failure_finding(answer: Answer, what: str) -> Finding | None:
     """The one finding for a lookup that got no usable answer (None when it did).

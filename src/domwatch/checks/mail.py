@@ -17,8 +17,6 @@ from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net.resolver import Outcome
 
-CHECK = "mail"
-
 
 @dataclass
 class MailResult(CheckResult):

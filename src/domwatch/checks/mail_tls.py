@@ -25,7 +25,6 @@ from domwatch.net import tls
 
 log = logging.getLogger("domwatch.smtp")
 
-CHECK = "mail"
 _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP server
 _HELO_NAME = socket.gethostname() or "domwatch.invalid"
 

@@ -10,8 +10,6 @@ from domwatch.checks import Context
 from domwatch.model import CheckResult, Domain, Registration
 from domwatch.sources.base import Lookup
 
-CHECK = "registration"
-
 # EPP statuses that mean the domain is out of service now or soon, with their finding.
 _STATUS_FINDINGS = {
     "clientHold": (

@@ -28,7 +28,6 @@ from domwatch.net import tls
 from domwatch.net.resolver import Outcome
 from domwatch.redaction import redact_credentials
 
-CHECK = "web"
 log = logging.getLogger("domwatch.web")
 _MAX_REDIRECTS = 5  # same-origin hops followed; a redirect elsewhere is only reported
 _USER_AGENT = "domwatch (web check)"
