@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
@@ -441,15 +441,6 @@ class Tallied(Protocol):
 
     def statuses(self) -> Iterable[Status]:
         """Each result's state, in order."""
-        ...
-
-
-@runtime_checkable
-class Amendable(Protocol):
-    """Results that are copies read back (a run's spool): a change must be put back."""
-
-    def amend(self, change: Callable[[DomainResult], bool]) -> None:
-        """Hand each result to ``change``; keep those it says it changed."""
         ...
 
 

@@ -25,12 +25,10 @@ from domwatch import model, safe_json
 from domwatch.errors import StateBusy
 from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
 from domwatch.model import (
-    Amendable,
     CheckResult,
     DomainResult,
     Finding,
     Registration,
-    Report,
 )
 
 log = logging.getLogger("domwatch")
@@ -235,22 +233,13 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
     return found
 
 
-def apply(state: State, report: Report) -> None:
-    """Add ``change.*`` findings to ``report`` and remember this run's registrations in ``state``.
+def apply_one(state: State, result: DomainResult) -> bool:
+    """Add ``change.*`` findings to ``result`` and remember its registration in ``state``;
+    whether it gained a finding. The run calls it on each result before spooling it.
 
     A domain whose lookup failed (or came from the cache) keeps its remembered facts, so a
-    failure is not mistaken for a change on the next successful run. A run's results are
-    copies read back from its spool: those that gained a finding are put back.
+    failure is not mistaken for a change on the next successful run.
     """
-    if isinstance(report.results, Amendable):
-        report.results.amend(lambda result: apply_one(state, result))
-        return
-    for result in report.results:
-        apply_one(state, result)
-
-
-def apply_one(state: State, result: DomainResult) -> bool:
-    """:func:`apply` for one domain's result; whether it gained a finding."""
     registration = result.registration
     if registration is None or registration.source == "manual" or registration.cached:
         return False
