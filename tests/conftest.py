@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from domwatch.cli import cli
 from domwatch.lab import Lab
+from domwatch.model import CODES
+from tests.code_census import SESSION, problems, whole_suite
 
 
 @dataclass
@@ -51,3 +53,32 @@ def lab() -> Iterator[Lab]:
 def no_cache(tmp_path: Path) -> Sequence[str]:
     """Options that keep a test's run away from the user's cache and state."""
     return ("--no-cache", "--no-state", "--no-progress")
+
+
+# --------------------------------------------------------------------------- finding codes
+
+_DESELECTED: list[int] = [0]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.add_cleanup(SESSION.install())
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    _DESELECTED[0] += len(items)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Every code made is declared; with the whole suite, every declared code was made."""
+    if session.shouldstop or session.shouldfail:
+        return  # stopped early (-x, Ctrl-C): what was not reached proves nothing
+    ran = {item.path for item in session.items}
+    whole = whole_suite(ran, Path(__file__).parent, _DESELECTED[0])
+    found = problems(SESSION, CODES, whole=whole)
+    if not found:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    for problem in found:
+        if reporter is not None:
+            reporter.write_line(f"finding codes: {problem}", red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

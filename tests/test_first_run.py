@@ -117,6 +117,23 @@ def test_a_resolver_that_denies_every_name_makes_domains_unknown_not_critical(
     _no_raw_errors(run.stdout + run.stderr + table.stdout + table.stderr)
 
 
+@pytest.mark.parametrize("checks", ["web,mail", "mail"])
+def test_the_first_network_check_a_domain_runs_tells_it_was_not_done(
+    lab: Lab, tmp_path: Path, checks: str
+) -> None:
+    world = World([Site("fine.com")]).start(lab)
+    config = world.config(tmp_path / "d.toml")
+    denier = lab.add(DnsServer({".": ROOT_ZONE}, behaviours={".": "nxdomain", "*": "nxdomain"}))
+    run = domwatch("check", str(config), "--resolver", denier.address, "--checks",
+                   f"registration,{checks}", "--format", "json", *PLAIN)
+    assert run.exit_code == 3, run.stdout + run.stderr
+    first = checks.split(",")[0]
+    (finding,) = run.domain("fine.com")["findings"]
+    assert (finding["code"], finding["check"]) == (f"{first}.check_failed", first)
+    listed = checks.replace(",", " and ")
+    assert finding["message"] == f"{listed} not checked: the network or DNS resolver is not usable"
+
+
 def test_nothing_reachable_at_all_is_unknown_with_failures_in_words(
     lab: Lab, tmp_path: Path
 ) -> None:

@@ -7,7 +7,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,11 @@ import xmlschema
 from prometheus_client.parser import text_string_to_metric_families
 
 from domwatch.model import (
+    CHECKS,
     Domain,
     DomainResult,
     Finding,
+    HostCertificate,
     Registration,
     Report,
     Severity,
@@ -37,7 +39,7 @@ from domwatch.report import (
 )
 
 NOW = datetime(2026, 11, 25, 6, 0, 0, tzinfo=timezone.utc)
-ALL_CHECKS = ("registration", "dns", "web", "mail")
+ALL_CHECKS = CHECKS
 # Everything a message can hold that a format must escape or quote.
 NASTY = 'registrar says "renew, now" | 100% sure:\r\nsecond line, a,b'
 
@@ -49,6 +51,12 @@ def _reg(expires: str | None, **kw: Any) -> Registration:
 
 def _f(code: str, severity: Severity, check: str, message: str) -> Finding:
     return Finding(code, severity, check, message)
+
+
+def _certs(*hosts: tuple[str, list[int | None]]) -> list[HostCertificate]:
+    """What the web check hands the writers for the hosts of :func:`_web`."""
+    return [HostCertificate(host, days, NOW + timedelta(days=days))
+            for host, days_list in hosts for days in days_list if days is not None]
 
 
 def _web(*hosts: tuple[str, list[int | None]]) -> dict[str, Any]:
@@ -89,6 +97,7 @@ def sample_report() -> Report:
         ],
         registration=_reg("2026-12-20"),
         sections={"web": _web(("example.fi", [40, 12]), ("www.example.fi", [50, None]))},
+        certificates=_certs(("example.fi", [40, 12]), ("www.example.fi", [50, None])),
         cert_days_left=12,
         checks_run=ALL_CHECKS,
     )
@@ -395,6 +404,7 @@ def test_prometheus_escapes_label_values() -> None:
     report = ok_report()
     weird = 'we"ird\\host\nname'
     report.results[0].sections["web"] = _web((weird, [9]))
+    report.results[0].certificates = _certs((weird, [9]))
     text = prometheus_format.render(report, OPTS)
     assert 'host="we\\"ird\\\\host\\nname"' in text
     certs = _samples(_families(text), "domwatch_certificate_days_left")

@@ -227,6 +227,10 @@ ZONES = {
         "nop.test", '@ TXT "v=spf1 mx -all"\n_dmarc TXT "v=DMARC1; rua=mailto:d@nop.test"'
     ),
     "nullmx.test.": mail_zone("nullmx.test", "", mx="@ MX 0 ."),
+    "mixedmx.test.": mail_zone(
+        "mixedmx.test", f'@ TXT "v=spf1 mx -all"\n{GOOD_DMARC}',
+        mx="@ MX 0 .\n@ MX 10 mail\nmail A 127.0.0.1",
+    ),
     "bare.test.": mail_zone("bare.test", '@ TXT "google-site-verification=x"'),
     # One record in two character-strings must be read as one (RFC 7208 §3.3).
     "split.test.": mail_zone(
@@ -374,6 +378,15 @@ def test_null_mx_needs_no_spf_or_dmarc(resolver: DnsServer) -> None:
     assert codes(result) == ["mail.null_mx"]
     assert result.data is not None and result.data["null_mx"] is True
     assert result.data["spf"]["verdict"] == "missing"
+
+
+def test_null_mx_beside_other_mx_records_is_a_warning(resolver: DnsServer) -> None:
+    result = mail(resolver, "mixedmx.test")
+    assert [(f.code, f.severity.value) for f in result.findings] == [
+        ("mail.null_mx_mixed", "warning")]
+    assert "RFC 7505" in result.findings[0].message
+    assert result.data is not None and result.data["null_mx"] is True
+    assert [mx["host"] for mx in result.data["mx"]] == ["mail.mixedmx.test"]
 
 
 def test_failed_include_lookup_is_a_dns_failure_not_invalid(resolver: DnsServer) -> None:

@@ -26,6 +26,7 @@ from domwatch.net.tls import start_tls_legacy
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 SOON = NOW + timedelta(days=5)
+LATER = NOW + timedelta(days=15)  # between cert_crit_days (7) and cert_warn_days (21)
 PAST = NOW - timedelta(days=1)
 
 ZONE = """
@@ -41,6 +42,7 @@ dead      IN A 127.0.0.7
 plain     IN A 127.0.0.8
 refusing  IN A 127.0.0.9
 silent    IN A 127.0.0.10
+later     IN A 127.0.0.11
 """
 DOMAIN = Domain("example.test", "example.test", mail_tls=True)
 
@@ -85,6 +87,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         add("expired", "127.0.0.3", old)
         add("soon", "127.0.0.4", ca.server_context("soon.example.test", not_after=SOON))
+        add("later", "127.0.0.11", ca.server_context("later.example.test", not_after=LATER))
         add("mismatch", "127.0.0.5", ca.server_context("mail.other.test"))
         add("untrusted", "127.0.0.6", rogue.server_context("untrusted.example.test"))
         add("plain", "127.0.0.8", ca.server_context("plain.example.test"), offer_starttls=False)
@@ -150,6 +153,16 @@ def test_certificate_problems_get_mail_tls_codes(world: World) -> None:
     assert result.cert_days_left == -1
     # The earliest of the four chains: the expired one.
     assert result.cert_expires is not None and result.cert_expires.date() == PAST.date()
+
+
+def test_a_certificate_within_the_warning_days_is_a_warning(world: World) -> None:
+    result = world.check("later")
+    assert [(f.code, f.severity.value) for f in result.findings] == [
+        ("mail.tls.warning", "warning")]
+    assert result.findings[0].message == (
+        f"STARTTLS certificate for later.example.test expires in 15 days ({LATER.date()}) "
+        "on 127.0.0.11"
+    )
 
 
 def test_starttls_not_offered_or_refused(world: World) -> None:

@@ -14,7 +14,7 @@ import pytest
 from domwatch.config import Settings
 from domwatch.lab import Lab
 from domwatch.lab.world import Site, World
-from domwatch.model import Domain, DomainResult, Finding, Report, Severity
+from domwatch.model import CHECKS, CODES, Domain, DomainResult, Finding, Report, Severity
 from domwatch.notify import Plan, family, plan, redact, scrub, target_key
 from tests.conftest import Run, domwatch
 from tests.lab_receivers import HttpReceiver, MailReceiver, Received
@@ -435,3 +435,22 @@ def test_a_hand_mangled_state_record_is_ignored_not_fatal() -> None:
     planned = _plan(_report(("a.fi", "expiry.warning", Severity.WARNING)), store)
     assert planned.message is not None
     assert "NEW warning: expiry.warning on a.fi" in planned.message.body
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_a_check_that_did_not_run_fixed_nothing(check: str) -> None:
+    # Every declared check counts: a new check cannot be left out of notify's list.
+    code = next(c for c in CODES.values() if c.check == check and not c.event
+                and Severity.WARNING in (c.severity, *c.also))
+    store: dict[str, Any] = {}
+    told = DomainResult(Domain("a.fi", "a.fi"), checks_run=CHECKS)
+    told.findings.append(Finding(code.name, Severity.WARNING, check, "a problem"))
+    first = _plan(Report(datetime.now(timezone.utc), [told]), store)
+    assert first.message is not None and code.name in first.message.body
+    store[target_key("json://example.com/x", SALT)] = first.on_success
+    others = tuple(c for c in CHECKS if c != check)
+    silent = DomainResult(Domain("a.fi", "a.fi"), checks_run=others)
+    assert _plan(Report(datetime.now(timezone.utc), [silent]), store).message is None
+    ran = DomainResult(Domain("a.fi", "a.fi"), checks_run=CHECKS)
+    fixed = _plan(Report(datetime.now(timezone.utc), [ran]), store).message
+    assert fixed is not None and "FIXED" in fixed.body.upper()

@@ -13,7 +13,7 @@ from test_formats import ok_report, sample_report
 from domwatch.model import DomainResult, Report, Status
 from domwatch.report import FORMATS, RenderOptions, render, render_chunks
 from domwatch.spool import ResultSpool
-from domwatch.state import State, apply, snapshot
+from domwatch.state import State, apply_one, snapshot
 
 
 def tagged_report() -> Report:
@@ -86,20 +86,21 @@ def test_streamed_json_is_the_document_json_dumps_would_write(quiet: bool) -> No
 
 
 def test_change_findings_join_the_spooled_results_and_their_states() -> None:
-    """state.apply on a run's spool: results read back are copies, so those that gained a
-    change.* finding must be put back, and the tallies (exit status) follow."""
-    plain = sample_report()
-    spooled = _spooled(plain)  # copies, pickled now: applying to plain leaves them alone
+    """The run gives each result its change.* findings before spooling it (runner.run): the
+    results read back carry them, and the tallies (exit status) follow."""
+    plain, fresh = sample_report(), sample_report()
     state_a, state_b = State(), State()
-    for state, report in ((state_a, plain), (state_b, spooled)):
+    for state, report in ((state_a, plain), (state_b, fresh)):
         ok = report.results[2]
         assert ok.registration is not None
         moved = replace(ok.registration, statuses=("clientTransferProhibited",))
         state.domains[ok.domain.name] = snapshot(moved)
-        apply(state, report)
+        for result in report.results:
+            apply_one(state, result)
+    spooled = _spooled(fresh)
     assert state_a == state_b
     assert [f.code for f in spooled.results[2].findings] == ["change.status"]
-    for original, read in zip(plain.results, spooled.results, strict=True):
+    for original, read in zip(fresh.results, spooled.results, strict=True):
         _same(original, read)
     assert spooled.summary() == plain.summary()
     assert list(spooled.statuses()) == [r.status for r in plain.results]

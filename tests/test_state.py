@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+from domwatch.config import load_config
 from domwatch.lab import Lab
 from domwatch.lab.world import Site, World
+from domwatch.runner import run
+from domwatch.state import State
 from tests.conftest import Run, domwatch
 
 
@@ -61,3 +65,15 @@ def test_corrupt_state_is_set_aside_with_a_warning(lab: Lab, tmp_path: Path) -> 
     assert "corrupt" in run.stderr and "Traceback" not in run.stderr
     assert list(tmp_path.glob("state.json.corrupt-*"))
     assert '"fine.com"' in state.read_text()
+
+
+def test_code_calling_the_runner_gets_the_change_findings(lab: Lab, tmp_path: Path) -> None:
+    # Change detection is part of the run: serve, and any caller of runner.run(), get it.
+    remembered = State()
+    for site in (Site("moving.com", registrar="Old Oy"), Site("moving.com", registrar="New Ab")):
+        config = World([site]).start(lab).config(tmp_path / "d.toml")
+        loaded = load_config([str(config)], {"cache": False, "state": False})
+        report = asyncio.run(run(loaded, state=remembered))
+    (result,) = list(report.results)
+    assert [f.code for f in result.findings] == ["change.registrar"]
+    assert remembered.domains["moving.com"]["registrar"] == "New Ab"

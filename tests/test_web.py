@@ -20,7 +20,7 @@ from domwatch.config import Settings
 from domwatch.lab import DnsServer, Lab
 from domwatch.lab.ca import LabCA
 from domwatch.lab.https_server import HttpsServer, Response, SilentServer
-from domwatch.model import CheckResult, Domain, Finding, Severity, Thresholds
+from domwatch.model import TLS, CheckResult, Domain, Finding, Severity, Thresholds
 from domwatch.net.resolver import Nameserver, Resolver
 from domwatch.net.tls import CertInfo, TlsInfo, judge, merge
 
@@ -381,8 +381,7 @@ def test_judge_reads_the_earliest_certificate_of_the_chain() -> None:
         info,
         host="shop.example.test",
         where="192.0.2.1",
-        prefix="tls",
-        check="web",
+        codes=TLS,
         thresholds=Thresholds(),
         now=NOW,
     )

@@ -98,9 +98,12 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
         fail(str(exc))
     settings = config.settings
     held = _setup_logging(settings.verbose, settings.quiet)
-    report = asyncio.run(_run_with_progress(config))
     with contextlib.ExitStack() as lock:
-        code = _conclude(report, settings, lock, fail=fail)
+        # Held from reading the state (the run compares each registration with it) to
+        # saving it.
+        state = _load_state(settings, lock) if settings.state else None
+        report = asyncio.run(_run_with_progress(config, state[0] if state else None))
+        code = _conclude(report, settings, state, fail=fail)
     if held is not None:
         held.conclude(report.status is not Status.OK)
     _after_report(report, settings)
@@ -122,14 +125,9 @@ def _after_report(report: Report, settings: Settings) -> None:
         sys.stderr.flush()
 
 
-def _conclude(report: Report, settings: Settings, held: contextlib.ExitStack, *,
+def _conclude(report: Report, settings: Settings, state: tuple[State, Path, bool] | None, *,
               fail: Fail) -> int:
-    """State, notifications, report: under the state lock from reading the state to saving it."""
-    state = _load_state(settings, held) if settings.state else None
-    if state is not None:
-        from domwatch.state import apply
-
-        apply(state[0], report)  # change.* findings join the spooled results
+    """Notifications, report, state (still under the state lock, when there is a state)."""
     if state is None or state[2]:
         _notify(report, settings, state[0] if state is not None else None)
     stdout_tty = sys.stdout.isatty()
@@ -200,7 +198,7 @@ def _load_state(settings: Settings, held: contextlib.ExitStack) -> tuple[State, 
     return State.load(path), path, True
 
 
-async def _run_with_progress(config: Config) -> Report:
+async def _run_with_progress(config: Config, state: State | None = None) -> Report:
     """Run, with a progress bar on stderr when it is a terminal; then the one-line summary."""
     from domwatch.net.limits import Limits
     from domwatch.runner import run
@@ -211,13 +209,13 @@ async def _run_with_progress(config: Config) -> Report:
     if show is None:
         show = sys.stderr.isatty() and not settings.quiet
     if not show:
-        report = await run(config, limits=limits)
+        report = await run(config, limits=limits, state=state)
     else:
-        report = await _run_with_bar(config, limits)
+        report = await _run_with_bar(config, limits, state)
     return report
 
 
-async def _run_with_bar(config: Config, limits: Limits) -> Report:
+async def _run_with_bar(config: Config, limits: Limits, state: State | None) -> Report:
     import time
 
     from rich.console import Console
@@ -254,7 +252,8 @@ async def _run_with_bar(config: Config, limits: Limits) -> Report:
 
         refresher = asyncio.ensure_future(refresh())
         try:
-            return await run(config, progress=lambda _r: bar.advance(task), limits=limits)
+            return await run(config, progress=lambda _r: bar.advance(task), limits=limits,
+                             state=state)
         finally:
             refresher.cancel()
 

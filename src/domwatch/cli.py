@@ -98,7 +98,17 @@ def _options(*names: str) -> Callable[[F], F]:
     return apply
 
 
-@cli.command(short_help="Check domains: names, domain files, list files or - (stdin).")
+def _codes_epilog() -> str:
+    """``check --help``'s last paragraph: the groups of finding codes, from their declaration."""
+    from domwatch.model import CODES  # the vocabulary alone: no I/O, nothing heavy
+
+    groups = dict.fromkeys(f"{name.split('.')[0]}.*" for name in CODES)
+    return ("Finding codes (for 'ignore' in a domain file; * allowed): " + ", ".join(groups)
+            + ". Each code and what it means: the README's Findings table.")
+
+
+@cli.command(short_help="Check domains: names, domain files, list files or - (stdin).",
+             epilog=_codes_epilog())
 @click.argument("targets", nargs=-1)
 @_options(*_REPORT[:3], TAGS.name, *_CHECK, *_REPORT[3:], *_NOTIFY)
 def check(targets: Sequence[str], **options: Any) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fnmatch import fnmatchcase
@@ -57,28 +57,204 @@ _SEVERITY_STATUS = {
 _STATUS_RANK = {Status.OK: 0, Status.UNKNOWN: 1, Status.WARNING: 2, Status.CRITICAL: 3}
 _STATUS_EXIT = {Status.OK: 0, Status.WARNING: 1, Status.CRITICAL: 2, Status.UNKNOWN: 3}
 
-CHECKS = ("registration", "dns", "web", "mail")
+@dataclass(frozen=True)
+class CheckInfo:
+    """One check: its public name and what it needs (the functions are bound in
+    :mod:`domwatch.checks.catalog`, which refuses to load without one for each)."""
 
-_TLS_CODES = ("expired", "critical", "warning", "hostname_mismatch", "untrusted")
-# Every finding code domwatch reports: public interface (people put them in 'ignore'); add new
-# ones, never rename. The README's findings table lists the same (tests/test_first_run.py).
-FINDING_CODES = frozenset({
-    "expiry.expired", "expiry.critical", "expiry.warning", "expiry.unpublished",
-    "registration.not_found", "registration.hold", "registration.redemption",
-    "registration.pending_delete",
-    "lookup.failed", "lookup.rate_limited", "lookup.unparsed", "lookup.stale",
-    "change.registrar", "change.nameservers", "change.status", "change.expiry_earlier",
-    "change.renewed",
-    "dns.nxdomain", "dns.servfail", "dns.refused", "dns.timeout", "dns.ns_lame",
-    "dns.ns_unresolvable", "dns.soa_serial_mismatch",
-    "web.no_address", "web.unreachable", "web.address_unreachable", "web.http_error",
-    *(f"tls.{c}" for c in _TLS_CODES),
-    "mail.no_mx", "mail.null_mx", "mail.null_mx_mixed", "mail.mx_unresolvable", "mail.mx_cname",
-    "mail.spf.missing", "mail.dmarc.missing", "mail.spf.invalid", "mail.dmarc.invalid",
-    "mail.spf.too_many_lookups",
-    *(f"mail.tls.{c}" for c in _TLS_CODES), "mail.tls.unavailable", "mail.tls.unreachable",
-    *(f"{c}.check_failed" for c in CHECKS if c != "registration"),  # registration: lookup.failed
-})
+    name: str
+    meaning: str
+    network: bool  # needs the resolver: skipped, said once, when the network is unusable
+    gated: bool  # holds a slot of the run's --concurrency (registration has per-server limits)
+
+
+# The checks, in their one order (reports, --checks, notifications). Add one here, bind its
+# function in checks/catalog.py, declare its codes below.
+CHECK_INFO: tuple[CheckInfo, ...] = (
+    CheckInfo("registration", "RDAP, else WHOIS: expiry, registrar, statuses", False, False),
+    CheckInfo("dns", "the domain resolves; its name servers answer authoritatively", True, True),
+    CheckInfo("web", "each web host's addresses over HTTPS: reachability, certificate, HTTP",
+              True, True),
+    CheckInfo("mail", "MX, SPF, DMARC; with mail_tls each MX host's STARTTLS", True, True),
+)
+CHECKS = tuple(c.name for c in CHECK_INFO)
+
+
+@dataclass(frozen=True)
+class Code:
+    """One finding code, declared once (below): public interface, people put it in ``ignore``.
+
+    Add new ones, never rename. ``also`` are the other severities the spec lets it take;
+    ``family`` names the problem it is a state of (``expiry.warning`` and ``expiry.critical``
+    are one problem getting worse); ``event`` marks something that happened between two runs
+    (told once, never "fixed").
+    """
+
+    name: str
+    check: str
+    severity: Severity
+    meaning: str
+    also: tuple[Severity, ...] = ()
+    family: str = ""  # empty: the code is its own family
+    event: bool = False
+
+    @property
+    def severities(self) -> frozenset[Severity]:
+        """Every severity a finding with this code may have."""
+        return frozenset((self.severity, *self.also))
+
+    @property
+    def problem(self) -> str:
+        """The notification family: the problem this code is a state of."""
+        return self.family or self.name
+
+    def finding(self, message: str, severity: Severity | None = None) -> Finding:
+        """A finding of this code (its default severity unless told another allowed one)."""
+        return Finding(self.name, self.severity if severity is None else severity, self.check,
+                       message)
+
+
+_DECLARED: dict[str, Code] = {}
+
+
+def _declare(code: Code) -> Code:
+    if code.name in _DECLARED:
+        raise ValueError(f"finding code {code.name!r} declared twice")
+    if code.check not in CHECKS:
+        raise ValueError(f"finding code {code.name!r}: unknown check {code.check!r}")
+    _DECLARED[code.name] = code
+    return code
+
+
+def _code(name: str, check: str, severity: Severity, meaning: str, **more: Any) -> Code:
+    return _declare(Code(name, check, severity, meaning, **more))
+
+
+_C, _W, _I, _U = Severity.CRITICAL, Severity.WARNING, Severity.INFO, Severity.UNKNOWN
+
+EXPIRY_EXPIRED = _code("expiry.expired", "registration", _C,
+                       "the registration expiry date has passed", family="expiry")
+EXPIRY_CRITICAL = _code("expiry.critical", "registration", _C,
+                        "expiry within `crit_days`", family="expiry")
+EXPIRY_WARNING = _code("expiry.warning", "registration", _W,
+                       "expiry within `warn_days`", family="expiry")
+EXPIRY_UNPUBLISHED = _code("expiry.unpublished", "registration", _I,
+                           "the registry publishes no expiry date and none is set in the file")
+REGISTRATION_NOT_FOUND = _code("registration.not_found", "registration", _C,
+                               "the registry says the domain is not registered")
+REGISTRATION_HOLD = _code("registration.hold", "registration", _C,
+                          "clientHold / serverHold: suspended, out of DNS")
+REGISTRATION_REDEMPTION = _code("registration.redemption", "registration", _C,
+                                "redemptionPeriod: expired and about to be deleted")
+REGISTRATION_PENDING_DELETE = _code("registration.pending_delete", "registration", _C,
+                                    "pendingDelete")
+LOOKUP_FAILED = _code("lookup.failed", "registration", _U,
+                      "RDAP and WHOIS could not be completed (timeout, refused, malformed)")
+LOOKUP_RATE_LIMITED = _code("lookup.rate_limited", "registration", _U,
+                            "still rate-limited after retries")
+LOOKUP_UNPARSED = _code("lookup.unparsed", "registration", _U,
+                        "an answer came but could not be read (an unreadable date, or an "
+                        "unknown layout: its first lines are in the message)")
+LOOKUP_STALE = _code("lookup.stale", "registration", _I,
+                     "this run's lookup failed; the cached answer (with its age) is shown instead")
+CHANGE_REGISTRAR = _code("change.registrar", "registration", _W,
+                         "the registrar differs from the previous run (state file)", event=True)
+CHANGE_NAMESERVERS = _code("change.nameservers", "registration", _W,
+                           "the name servers differ from the previous run (state file)",
+                           event=True)
+CHANGE_STATUS = _code("change.status", "registration", _W,
+                      "the registry statuses differ from the previous run (state file)",
+                      event=True)
+CHANGE_EXPIRY_EARLIER = _code("change.expiry_earlier", "registration", _W,
+                              "the expiry date moved earlier than last seen", event=True)
+CHANGE_RENEWED = _code("change.renewed", "registration", _I,
+                       "the expiry date moved later: the domain was renewed", event=True)
+DNS_NXDOMAIN = _code("dns.nxdomain", "dns", _C, "the domain does not exist in DNS")
+DNS_SERVFAIL = _code("dns.servfail", "dns", _C,
+                     "resolution fails (lame delegation, DNSSEC failure)")
+DNS_REFUSED = _code("dns.refused", "dns", _C, "the resolver refuses to answer for the domain")
+DNS_TIMEOUT = _code("dns.timeout", "dns", _U, "no DNS answer in time")
+DNS_NS_LAME = _code("dns.ns_lame", "dns", _W,
+                    "a listed name server does not answer authoritatively")
+DNS_NS_UNRESOLVABLE = _code("dns.ns_unresolvable", "dns", _W,
+                            "a listed name server has no address")
+DNS_SOA_SERIAL_MISMATCH = _code("dns.soa_serial_mismatch", "dns", _I,
+                                "the name servers serve different SOA serials")
+WEB_NO_ADDRESS = _code("web.no_address", "web", _C, "a web host has no A or AAAA record")
+WEB_UNREACHABLE = _code("web.unreachable", "web", _C,
+                        "no address of a web host accepts a connection")
+WEB_ADDRESS_UNREACHABLE = _code("web.address_unreachable", "web", _W,
+                                "some, not all, addresses fail", family="web.unreachable")
+WEB_HTTP_ERROR = _code("web.http_error", "web", _C, "HTTP status 5xx / 4xx", also=(_W,))
+
+
+@dataclass(frozen=True)
+class CertCodes:
+    """The certificate findings of one kind of endpoint (web hosts, MX hosts' STARTTLS)."""
+
+    expired: Code
+    critical: Code
+    warning: Code
+    hostname_mismatch: Code
+    untrusted: Code
+
+
+def _cert_codes(prefix: str, check: str, where: str) -> CertCodes:
+    family = f"{prefix}.expiry"
+    return CertCodes(
+        expired=_code(f"{prefix}.expired", check, _C,
+                      f"a certificate in the chain {where}has expired", family=family),
+        critical=_code(f"{prefix}.critical", check, _C,
+                       f"certificate expiry {where}within `cert_crit_days`", family=family),
+        warning=_code(f"{prefix}.warning", check, _W,
+                      f"certificate expiry {where}within `cert_warn_days`", family=family),
+        hostname_mismatch=_code(f"{prefix}.hostname_mismatch", check, _C,
+                                f"the certificate {where}does not cover the host name"),
+        untrusted=_code(f"{prefix}.untrusted", check, _C,
+                        f"the chain {where}does not lead to a trusted root"),
+    )
+
+
+TLS = _cert_codes("tls", "web", "")
+MAIL_NO_MX = _code("mail.no_mx", "mail", _W, "no MX record (critical with `mail = true`)",
+                   also=(_C,))
+MAIL_NULL_MX = _code("mail.null_mx", "mail", _I,
+                     "null MX: the domain states it receives no mail (critical with "
+                     "`mail = true`)", also=(_C,))
+MAIL_NULL_MX_MIXED = _code("mail.null_mx_mixed", "mail", _W,
+                           "a null MX beside other MX records (RFC 7505)")
+MAIL_MX_UNRESOLVABLE = _code("mail.mx_unresolvable", "mail", _C,
+                             "an MX target has no address, or is an address literal")
+MAIL_MX_CNAME = _code("mail.mx_cname", "mail", _W, "an MX target is a CNAME")
+MAIL_SPF_MISSING = _code("mail.spf.missing", "mail", _I,
+                         "no SPF record (not reported with a null MX)")
+MAIL_DMARC_MISSING = _code("mail.dmarc.missing", "mail", _I,
+                           "no DMARC record (not reported with a null MX)")
+MAIL_SPF_INVALID = _code("mail.spf.invalid", "mail", _W,
+                         "an SPF record that does not parse, or two of them")
+MAIL_DMARC_INVALID = _code("mail.dmarc.invalid", "mail", _W,
+                           "a DMARC record that does not parse, or two of them")
+MAIL_SPF_TOO_MANY_LOOKUPS = _code("mail.spf.too_many_lookups", "mail", _W,
+                                  "SPF needs more than 10 DNS lookups (RFC 7208 §4.6.4)")
+MAIL_TLS = _cert_codes("mail.tls", "mail", "of an MX host's STARTTLS (`mail_tls`) ")
+MAIL_TLS_UNAVAILABLE = _code("mail.tls.unavailable", "mail", _W,
+                             "an MX host offers no STARTTLS, or it fails")
+MAIL_TLS_UNREACHABLE = _code("mail.tls.unreachable", "mail", _U,
+                             "an MX address cannot be reached on the SMTP port (often blocked "
+                             "outbound)")
+# A check that could not be done: the network or resolver was not usable (said once at the
+# top of the report), or a bug. Registration's is lookup.failed.
+CHECK_FAILED: dict[str, Code] = {
+    c.name: LOOKUP_FAILED if c.name == "registration" else _code(
+        f"{c.name}.check_failed", c.name, _U,
+        f"the {c.name} check could not be done: the network or resolver was not usable "
+        "(said once at the top), or a bug (please report it)")
+    for c in CHECK_INFO
+}
+
+CODES: Mapping[str, Code] = _DECLARED  # every declared code by name, in declaration order
+# Every finding code domwatch reports (what `ignore` is checked against).
+FINDING_CODES = frozenset(_DECLARED)
 
 
 @dataclass(frozen=True)
@@ -162,6 +338,14 @@ class Finding:
     check: str
     message: str
 
+    def __post_init__(self) -> None:
+        # Only declared codes, with a severity their declaration allows (see CODES).
+        declared = _DECLARED.get(self.code)
+        if declared is None:
+            raise ValueError(f"undeclared finding code {self.code!r}")
+        if self.severity is not declared.severity and self.severity not in declared.also:
+            raise ValueError(f"finding code {self.code!r} cannot be {self.severity.value}")
+
     def to_json(self) -> dict[str, str]:
         """The spec's finding object."""
         return {
@@ -170,6 +354,15 @@ class Finding:
             "check": self.check,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class HostCertificate:
+    """The earliest-expiring certificate one web host presented, over its addresses."""
+
+    host: str  # A-label or address literal, as probed
+    days_left: int  # negative when expired
+    expires: datetime  # its notAfter (UTC)
 
 
 @dataclass
@@ -181,6 +374,7 @@ class CheckResult:
     data: dict[str, Any] | None = None  # the check's JSON section (dns, mail, web)
     cert_days_left: int | None = None  # earliest certificate expiry seen (web)
     cert_expires: datetime | None = None  # that certificate's notAfter (UTC), for dated reports
+    certificates: list[HostCertificate] = field(default_factory=list)  # per web host
 
 
 @dataclass
@@ -194,6 +388,7 @@ class DomainResult:
     cert_days_left: int | None = None
     cert_expires: datetime | None = None  # the notAfter behind cert_days_left
     checks_run: tuple[str, ...] = ()
+    certificates: list[HostCertificate] = field(default_factory=list)  # per web host
 
     @property
     def status(self) -> Status:
@@ -221,6 +416,7 @@ class DomainResult:
             self.cert_expires is None or result.cert_expires < self.cert_expires
         ):
             self.cert_expires = result.cert_expires
+        self.certificates.extend(result.certificates)
 
     def to_json(self, now: datetime) -> dict[str, Any]:
         """The spec's per-domain object."""
@@ -245,15 +441,6 @@ class Tallied(Protocol):
 
     def statuses(self) -> Iterable[Status]:
         """Each result's state, in order."""
-        ...
-
-
-@runtime_checkable
-class Amendable(Protocol):
-    """Results that are copies read back (a run's spool): a change must be put back."""
-
-    def amend(self, change: Callable[[DomainResult], bool]) -> None:
-        """Hand each result to ``change``; keep those it says it changed."""
         ...
 
 

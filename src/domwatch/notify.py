@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote
 
-from domwatch.model import DomainResult, Finding, Report, Severity
+from domwatch.model import CHECKS, CODES, DomainResult, Finding, Report, Severity
 from domwatch.redaction import redact, scrub
 from domwatch.settings import Settings
 
@@ -40,8 +40,6 @@ SALT_BYTES = 16
 KEY_ROUNDS = 20_000  # ~10 ms per target and run; the same for each guess of a reader
 
 _RANK = {Severity.WARNING: 1, Severity.CRITICAL: 2}
-# Codes that are one problem getting better or worse, not two problems.
-_ALIASES = {"web.address_unreachable": "web.unreachable"}
 
 
 # --------------------------------------------------------------------------- what to tell
@@ -93,17 +91,15 @@ class Outcome:
 
 
 def family(code: str) -> str:
-    """The problem a code is a state of: ``expiry.warning`` and ``expiry.critical`` are one."""
-    code = _ALIASES.get(code, code)
-    head, _, last = code.rpartition(".")
-    if head and last in ("warning", "critical", "expired"):
-        return head if head == "expiry" else f"{head}.expiry"
-    return code
+    """The problem a code is a state of: ``expiry.warning`` and ``expiry.critical`` are one
+    (declared with the code, :attr:`domwatch.model.Code.family`)."""
+    declared = CODES.get(code)
+    return declared.problem if declared is not None else code
 
 
 def _is_event(finding: Finding) -> bool:
-    # change.* findings say something happened between two runs: told once, never "fixed".
-    return finding.code.startswith("change.")
+    # Events (change.*) say something happened between two runs: told once, never "fixed".
+    return CODES[finding.code].event
 
 
 def _at_least(severity: Severity, minimum: str) -> bool:
@@ -132,8 +128,7 @@ def _states(result: DomainResult) -> dict[str, dict[str, str]]:
 def _unsettled(result: DomainResult) -> set[str]:
     """Checks whose silence this run proves nothing: not run, or could not complete."""
     failed = {f.check for f in result.findings if f.severity is Severity.UNKNOWN}
-    return failed | {c for c in ("registration", "dns", "web", "mail")
-                     if c not in result.checks_run}
+    return failed | {c for c in CHECKS if c not in result.checks_run}
 
 
 def _changes(

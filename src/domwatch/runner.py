@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,15 +14,11 @@ from pathlib import Path
 import platformdirs
 
 from domwatch.cache import Cache
-from domwatch.checks import Context
-from domwatch.checks.dns import check_dns
-from domwatch.checks.mail import check_mail
-from domwatch.checks.mail_tls import check_mail_tls
+from domwatch.checks import Check, Context
+from domwatch.checks.catalog import functions
 from domwatch.checks.network import network_problem, without_network
-from domwatch.checks.registration import check_registration
-from domwatch.checks.web import check_web
 from domwatch.config import Config, Settings
-from domwatch.model import CheckResult, Domain, DomainResult, Finding, Report, Severity
+from domwatch.model import CHECK_FAILED, CHECK_INFO, CheckResult, Domain, DomainResult, Report
 from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
@@ -31,6 +27,7 @@ from domwatch.sources.rdap import RdapSource
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource
 from domwatch.spool import ResultSpool
+from domwatch.state import State, apply_one
 
 log = logging.getLogger("domwatch")
 
@@ -39,40 +36,7 @@ log = logging.getLogger("domwatch")
 ADMIT_PER_TLD = 128
 ADMIT_TOTAL = 1024
 
-Check = Callable[[Domain, Context], Awaitable[CheckResult]]
 Progress = Callable[[DomainResult], None]
-
-
-def _checks() -> dict[str, Check]:
-    return {
-        "registration": _registration_or_stale,
-        "dns": check_dns,
-        "web": check_web,
-        "mail": _mail_with_tls,
-    }
-
-
-async def _registration_or_stale(domain: Domain, ctx: Context) -> CheckResult:
-    """The registration check; a stale cached answer standing in for a failure is told."""
-    result = await check_registration(domain, ctx)
-    note = ctx.registry.stale.get(domain.name)
-    if note is not None:
-        result.findings.append(Finding("lookup.stale", Severity.INFO, "registration", note))
-    return result
-
-
-async def _mail_with_tls(domain: Domain, ctx: Context) -> CheckResult:
-    """The mail records, then (opt-in ``mail_tls``) each MX host's STARTTLS certificate."""
-    result = await check_mail(domain, ctx)
-    if not domain.mail_tls or not result.data:
-        return result
-    hosts = [mx["host"] for mx in result.data.get("mx", []) if mx.get("addresses")]
-    if hosts:
-        tls = await check_mail_tls(domain, hosts, ctx, port=ctx.settings.smtp_port)
-        result.findings.extend(tls.findings)
-        if tls.data is not None:
-            result.data["tls"] = tls.data
-    return result
 
 
 def tls_context(settings: Settings) -> ssl.SSLContext:
@@ -131,14 +95,17 @@ async def open_context(
 
 
 async def run(config: Config, *, now: datetime | None = None,
-              progress: Progress | None = None, limits: Limits | None = None) -> Report:
+              progress: Progress | None = None, limits: Limits | None = None,
+              state: State | None = None) -> Report:
     """Check every domain of ``config``; domains come back in input order.
 
-    Each result goes to the report's spool as it comes, so a run holds no result in memory;
-    see :mod:`domwatch.spool`.
+    With ``state`` (what earlier runs saw) each result also gets its ``change.*`` findings,
+    and ``state`` remembers this run's registrations (the caller saves it). Each result goes
+    to the report's spool as it comes, so a run holds no result in memory; see
+    :mod:`domwatch.spool`.
     """
     started = time.monotonic()
-    checks = _checks()
+    checks = functions()
     gate = asyncio.Semaphore(config.settings.concurrency)
     limits = limits or Limits.from_settings(config.settings)
     spool = ResultSpool(config.domains)
@@ -157,6 +124,8 @@ async def run(config: Config, *, now: datetime | None = None,
 
         async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)
+            if state is not None:
+                apply_one(state, result)
             spool.put(index, result)
             if progress is not None:
                 progress(result)
@@ -188,13 +157,13 @@ async def check_one(
     domain: Domain, ctx: Context, gate: asyncio.Semaphore | None = None
 ) -> DomainResult:
     """Every check ``domain`` asks for, outside a run (``serve``'s ``/probe``)."""
-    return await check_domain(domain, ctx, _checks(), gate)
+    return await check_domain(domain, ctx, functions(), gate)
 
 
-# Registration lookups are bounded by each registry's own limits (net/limits.py), not by the
-# run's --concurrency: a domain queued for a slow registry's turn (a minute, with a per-minute
-# quota) must not hold a slot that domains of the other registries could use meanwhile.
-_UNGATED = frozenset({"registration"})
+# Checks outside the run's --concurrency gate (CheckInfo.gated): registration lookups are
+# bounded by each registry's own limits (net/limits.py); a domain queued for a slow registry's
+# turn (a minute, with a per-minute quota) must not hold a slot others could use meanwhile.
+_UNGATED = frozenset(c.name for c in CHECK_INFO if not c.gated)
 
 
 async def check_domain(
@@ -234,5 +203,4 @@ async def _guarded(check: Check, name: str, domain: Domain, ctx: Context) -> Che
     except Exception as exc:
         log.debug("check %s of %s failed", name, domain.name, exc_info=True)
         message = f"the {name} check could not be completed: {type(exc).__name__}: {exc}"
-        code = "lookup.failed" if name == "registration" else f"{name}.check_failed"
-        return CheckResult(findings=[Finding(code, Severity.UNKNOWN, name, message[:300])])
+        return CheckResult(findings=[CHECK_FAILED[name].finding(message[:300])])

@@ -17,7 +17,7 @@ import logging
 import pickle
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import overload
 
@@ -78,14 +78,6 @@ class ResultSpool(Sequence[DomainResult]):
         for code in self._state:
             if code != _MISSING:
                 yield _STATES[code]
-
-    def amend(self, change: Callable[[DomainResult], bool]) -> None:
-        """Hand each result, in input order, to ``change``; one it changed (it says so) is
-        put back. Only the changed results are written again."""
-        for index in self._indexes():  # putting a result back does not change them
-            result = self._read(index)
-            if change(result):
-                self.put(index, result)
 
     def close(self) -> None:
         """Drop the temporary file."""

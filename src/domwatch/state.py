@@ -21,17 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from domwatch import safe_json
+from domwatch import model, safe_json
 from domwatch.errors import StateBusy
 from domwatch.files import PRIVATE_FILE, private_dir, remove_stale_temps, write_atomically
 from domwatch.model import (
-    Amendable,
     CheckResult,
     DomainResult,
     Finding,
     Registration,
-    Report,
-    Severity,
 )
 
 log = logging.getLogger("domwatch")
@@ -209,13 +206,12 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
     found: list[Finding] = []
     old_reg, new_reg = previous.get("registrar"), now["registrar"]
     if old_reg and new_reg and old_reg != new_reg:
-        found.append(Finding("change.registrar", Severity.WARNING, CHECK,
-                             f"registrar changed from {old_reg} to {new_reg}"))
+        found.append(model.CHANGE_REGISTRAR.finding(
+            f"registrar changed from {old_reg} to {new_reg}"))
     old_ns, new_ns = previous.get("nameservers") or [], now["nameservers"]
     if old_ns and new_ns and sorted(old_ns) != new_ns:
-        found.append(Finding("change.nameservers", Severity.WARNING, CHECK,
-                             f"name servers changed from {', '.join(sorted(old_ns))} "
-                             f"to {', '.join(new_ns)}"))
+        found.append(model.CHANGE_NAMESERVERS.finding(
+            f"name servers changed from {', '.join(sorted(old_ns))} to {', '.join(new_ns)}"))
     old_st = previous.get("statuses")
     if old_st is not None and sorted(old_st) != now["statuses"]:
         added = sorted(set(now["statuses"]) - set(old_st))
@@ -223,38 +219,27 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
         parts = ([f"added {', '.join(added)}"] if added else []) + (
             [f"removed {', '.join(removed)}"] if removed else []
         )
-        found.append(Finding("change.status", Severity.WARNING, CHECK,
-                             f"registry statuses changed: {'; '.join(parts)}"))
+        found.append(model.CHANGE_STATUS.finding(
+            f"registry statuses changed: {'; '.join(parts)}"))
     old_exp = _parse(previous.get("expires"))
     new_exp = registration.expires
     if old_exp is not None and new_exp is not None and old_exp.date() != new_exp.date():
         if new_exp < old_exp:
-            found.append(Finding("change.expiry_earlier", Severity.WARNING, CHECK,
-                                 f"expiry date moved earlier, from {old_exp.date()} "
-                                 f"to {new_exp.date()}"))
+            found.append(model.CHANGE_EXPIRY_EARLIER.finding(
+                f"expiry date moved earlier, from {old_exp.date()} to {new_exp.date()}"))
         else:
-            found.append(Finding("change.renewed", Severity.INFO, CHECK,
-                                 f"renewed: expiry moved from {old_exp.date()} "
-                                 f"to {new_exp.date()}"))
+            found.append(model.CHANGE_RENEWED.finding(
+                f"renewed: expiry moved from {old_exp.date()} to {new_exp.date()}"))
     return found
 
 
-def apply(state: State, report: Report) -> None:
-    """Add ``change.*`` findings to ``report`` and remember this run's registrations in ``state``.
+def apply_one(state: State, result: DomainResult) -> bool:
+    """Add ``change.*`` findings to ``result`` and remember its registration in ``state``;
+    whether it gained a finding. The run calls it on each result before spooling it.
 
     A domain whose lookup failed (or came from the cache) keeps its remembered facts, so a
-    failure is not mistaken for a change on the next successful run. A run's results are
-    copies read back from its spool: those that gained a finding are put back.
+    failure is not mistaken for a change on the next successful run.
     """
-    if isinstance(report.results, Amendable):
-        report.results.amend(lambda result: apply_one(state, result))
-        return
-    for result in report.results:
-        apply_one(state, result)
-
-
-def apply_one(state: State, result: DomainResult) -> bool:
-    """:func:`apply` for one domain's result; whether it gained a finding."""
     registration = result.registration
     if registration is None or registration.source == "manual" or registration.cached:
         return False

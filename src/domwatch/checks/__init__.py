@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from domwatch.model import CheckResult, Domain
 
 if TYPE_CHECKING:
     from domwatch.net.resolver import Resolver
@@ -22,3 +25,6 @@ class Context:
     resolver: Resolver
     registry: RegistrationSource
     tls: ssl.SSLContext  # verifying context: system store / SSL_CERT_FILE / ca_bundle
+
+
+Check = Callable[[Domain, Context], Awaitable[CheckResult]]  # what runs one check of one domain

@@ -11,11 +11,10 @@ import asyncio
 import ipaddress
 from typing import Any
 
+from domwatch import model
 from domwatch.checks import Context
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.model import CheckResult, Domain, Finding
 from domwatch.net.resolver import Answer, Nameserver, Outcome
-
-CHECK = "dns"
 
 
 def failure_finding(answer: Answer, what: str) -> Finding | None:
@@ -26,35 +25,23 @@ def failure_finding(answer: Answer, what: str) -> Finding | None:
     """
     where = f" (resolver {answer.server})" if answer.server else ""
     if answer.outcome is Outcome.NXDOMAIN:
-        return Finding(
-            "dns.nxdomain",
-            Severity.CRITICAL,
-            CHECK,
+        return model.DNS_NXDOMAIN.finding(
             f"{what} does not exist in DNS (NXDOMAIN){where}",
         )
     if answer.outcome is Outcome.SERVFAIL:
-        return Finding(
-            "dns.servfail",
-            Severity.CRITICAL,
-            CHECK,
+        return model.DNS_SERVFAIL.finding(
             f"resolving {what} fails (SERVFAIL: lame delegation or DNSSEC){where}",
         )
     if answer.outcome is Outcome.REFUSED:
-        return Finding(
-            "dns.refused",
-            Severity.CRITICAL,
-            CHECK,
+        return model.DNS_REFUSED.finding(
             f"the resolver refuses to answer for {what} (REFUSED){where}",
         )
     if answer.outcome is Outcome.TIMEOUT:
-        return Finding(
-            "dns.timeout", Severity.UNKNOWN, CHECK, f"no DNS answer for {what} in time{where}"
+        return model.DNS_TIMEOUT.finding(
+            f"no DNS answer for {what} in time{where}"
         )
     if answer.outcome is Outcome.ERROR:
-        return Finding(
-            "dns.timeout",
-            Severity.UNKNOWN,
-            CHECK,
+        return model.DNS_TIMEOUT.finding(
             f"no usable DNS answer for {what}: {answer.detail}{where}",
         )
     return None
@@ -88,10 +75,7 @@ async def check_dns(domain: Domain, ctx: Context) -> CheckResult:
                 address["verdict"] = "unreachable"
                 continue
             result.findings.append(
-                Finding(
-                    "dns.ns_lame",
-                    Severity.WARNING,
-                    CHECK,
+                model.DNS_NS_LAME.finding(
                     f"name server {entry['name']} ({address['address']}) does not answer "
                     f"authoritatively for {domain.display_name}: {why}",
                 )
@@ -104,10 +88,7 @@ async def check_dns(domain: Domain, ctx: Context) -> CheckResult:
     if len({serial for _, _, serial in serials}) > 1:
         listed = ", ".join(f"{host} ({address}) {serial}" for host, address, serial in serials)
         result.findings.append(
-            Finding(
-                "dns.soa_serial_mismatch",
-                Severity.INFO,
-                CHECK,
+            model.DNS_SOA_SERIAL_MISMATCH.finding(
                 f"the name servers of {domain.display_name} serve different SOA serials "
                 f"(a zone transfer may be failing): {listed}",
             )
@@ -181,10 +162,7 @@ def _unresolvable(domain: Domain, host: str, v4: Answer, v6: Answer) -> Finding:
         Outcome.NXDOMAIN: "does not exist (NXDOMAIN)",
         Outcome.SERVFAIL: "cannot be resolved (SERVFAIL)",
     }.get(v4.outcome if failed is None else failed.outcome, "has no A or AAAA record")
-    return Finding(
-        "dns.ns_unresolvable",
-        Severity.WARNING,
-        CHECK,
+    return model.DNS_NS_UNRESOLVABLE.finding(
         f"name server {host} of {domain.display_name} {why}",
     )
 

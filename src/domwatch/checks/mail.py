@@ -8,23 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+from dataclasses import dataclass, field
 from typing import Any
 
+from domwatch import model
 from domwatch.checks import Context, dmarc, spf
 from domwatch.checks.dns import failure_finding
 from domwatch.model import CheckResult, Domain, Finding, Severity
 from domwatch.net.resolver import Outcome
 
-CHECK = "mail"
+
+@dataclass
+class MailResult(CheckResult):
+    """The mail check's result, with the MX hosts that have addresses (for STARTTLS)."""
+
+    mx_hosts: list[str] = field(default_factory=list)
 
 
-def _finding(code: str, severity: Severity, message: str) -> Finding:
-    return Finding(code, severity, CHECK, message)
-
-
-async def check_mail(domain: Domain, ctx: Context) -> CheckResult:
+async def check_mail(domain: Domain, ctx: Context) -> MailResult:
     """Judge the MX set of the domain, the addresses of its targets, its SPF and DMARC."""
-    result = CheckResult()
+    result = MailResult()
     add = result.findings.append
     # SPF and DMARC do not depend on the MX answer: ask for all three at once.
     answer, spf_result, dmarc_result = await asyncio.gather(
@@ -50,26 +53,22 @@ async def check_mail(domain: Domain, ctx: Context) -> CheckResult:
     if not records:
         severity = Severity.CRITICAL if domain.mail else Severity.WARNING
         add(
-            _finding(
-                "mail.no_mx",
-                severity,
+            model.MAIL_NO_MX.finding(
                 f"{domain.display_name} has no MX record (mail falls back to its A record)",
+                severity,
             )
         )
     elif sole_null:
         severity = Severity.CRITICAL if domain.mail else Severity.INFO
         add(
-            _finding(
-                "mail.null_mx",
-                severity,
+            model.MAIL_NULL_MX.finding(
                 f"{domain.display_name} states it receives no mail (null MX)",
+                severity,
             )
         )
     elif null:
         add(
-            _finding(
-                "mail.null_mx_mixed",
-                Severity.WARNING,
+            model.MAIL_NULL_MX_MIXED.finding(
                 f"{domain.display_name} publishes a null MX beside other MX records "
                 "(RFC 7505: a null MX must stand alone)",
             )
@@ -79,6 +78,8 @@ async def check_mail(domain: Domain, ctx: Context) -> CheckResult:
     for (pref, _host), (entry, findings) in zip(hosts, judged, strict=True):
         entry["preference"] = pref
         data["mx"].append(entry)
+        if entry["addresses"]:
+            result.mx_hosts.append(entry["host"])
         result.findings.extend(findings)
     result.findings.extend(_spf_findings(domain, spf_result, sole_null))
     result.findings.extend(_dmarc_findings(domain, dmarc_result, sole_null))
@@ -98,25 +99,19 @@ def _spf_findings(domain: Domain, judged: spf.SpfResult, null_mx: bool) -> list[
         if null_mx:
             return []
         return [
-            _finding(
-                "mail.spf.missing",
-                Severity.INFO,
+            model.MAIL_SPF_MISSING.finding(
                 f"{name} publishes no SPF record (receivers cannot tell forged mail)",
             )
         ]
     if judged.verdict == "invalid":
         return [
-            _finding(
-                "mail.spf.invalid",
-                Severity.WARNING,
+            model.MAIL_SPF_INVALID.finding(
                 f"the SPF record of {name} is invalid: {judged.error}",
             )
         ]
     if judged.verdict == "too_many_lookups":
         return [
-            _finding(
-                "mail.spf.too_many_lookups",
-                Severity.WARNING,
+            model.MAIL_SPF_TOO_MANY_LOOKUPS.finding(
                 f"the SPF record of {name} needs {judged.lookups} DNS lookups "
                 f"(RFC 7208 allows {spf.MAX_LOOKUPS}; receivers treat it as an error)",
             )
@@ -133,17 +128,13 @@ def _dmarc_findings(domain: Domain, judged: dmarc.DmarcResult, null_mx: bool) ->
         if null_mx:
             return []
         return [
-            _finding(
-                "mail.dmarc.missing",
-                Severity.INFO,
+            model.MAIL_DMARC_MISSING.finding(
                 f"{name} publishes no DMARC record (_dmarc.{domain.name})",
             )
         ]
     if judged.verdict == "invalid":
         return [
-            _finding(
-                "mail.dmarc.invalid",
-                Severity.WARNING,
+            model.MAIL_DMARC_INVALID.finding(
                 f"the DMARC record of {name} is invalid: {judged.error}",
             )
         ]
@@ -155,9 +146,7 @@ async def _judge_target(host: str, ctx: Context) -> tuple[dict[str, Any], list[F
     findings: list[Finding] = []
     if _is_address(host):
         findings.append(
-            _finding(
-                "mail.mx_unresolvable",
-                Severity.CRITICAL,
+            model.MAIL_MX_UNRESOLVABLE.finding(
                 f"MX target {host} is an address literal, not a host name "
                 "(RFC 5321 requires a name)",
             )
@@ -172,9 +161,7 @@ async def _judge_target(host: str, ctx: Context) -> tuple[dict[str, Any], list[F
             entry["cname"] = answer.cname
     if entry["cname"]:
         findings.append(
-            _finding(
-                "mail.mx_cname",
-                Severity.WARNING,
+            model.MAIL_MX_CNAME.finding(
                 f"MX target {host} is a CNAME to {entry['cname']} "
                 "(RFC 5321: MX must name a host with its own address)",
             )
@@ -189,9 +176,7 @@ async def _judge_target(host: str, ctx: Context) -> tuple[dict[str, Any], list[F
     else:
         why = "does not exist" if v4.outcome is Outcome.NXDOMAIN else "has no A or AAAA record"
         findings.append(
-            _finding(
-                "mail.mx_unresolvable",
-                Severity.CRITICAL,
+            model.MAIL_MX_UNRESOLVABLE.finding(
                 f"MX target {host} {why}: mail to this host cannot be delivered",
             )
         )

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domwatch import model
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.errors import HandshakeFailed, ProbeError
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.model import CheckResult, Domain, Finding
 from domwatch.net import tls
 
 log = logging.getLogger("domwatch.smtp")
 
-CHECK = "mail"
 _MAX_REPLY_LINES = 100  # a multi-line reply longer than this is not an SMTP server
 _HELO_NAME = socket.gethostname() or "domwatch.invalid"
 
@@ -98,10 +98,7 @@ async def _probe_host(
         reasons = "; ".join(f"{p.address}: {p.error}" for p in unreachable)
         # Unknown, not critical: outbound port 25 is blocked on many networks.
         findings.append(
-            Finding(
-                "mail.tls.unreachable",
-                Severity.UNKNOWN,
-                CHECK,
+            model.MAIL_TLS_UNREACHABLE.finding(
                 f"could not reach mail server {host} on port {port} to check STARTTLS ({reasons})",
             )
         )
@@ -111,10 +108,7 @@ async def _probe_host(
             unavailable.setdefault(probe.error or "STARTTLS failed", []).append(probe.address)
     for reason, where in unavailable.items():
         findings.append(
-            Finding(
-                "mail.tls.unavailable",
-                Severity.WARNING,
-                CHECK,
+            model.MAIL_TLS_UNAVAILABLE.finding(
                 f"mail server {host} on {', '.join(where)}: {reason}; mail to it travels "
                 "unencrypted",
             )
@@ -123,8 +117,7 @@ async def _probe_host(
     judged, days = tls.judge_endpoints(
         ((p.address, p.info) for p in probes),
         host=host,
-        prefix="mail.tls",
-        check=CHECK,
+        codes=model.MAIL_TLS,
         thresholds=domain.thresholds,
         now=ctx.now,
         label="STARTTLS certificate",

@@ -16,18 +16,17 @@ one ``<check>.check_failed`` finding instead of a cascade of NXDOMAINs and timeo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
-from domwatch.checks import Context
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.checks import Check, Context
+from domwatch.model import CHECK_FAILED, CHECK_INFO, CheckResult, Domain
 from domwatch.net.resolver import Answer, Outcome, Resolver
 
-NETWORK_CHECKS = ("dns", "web", "mail")  # they need the resolver; registration has a cache
+# They need the resolver (CheckInfo.network); registration has a cache.
+NETWORK_CHECKS = tuple(c.name for c in CHECK_INFO if c.network)
 PROBED_TLDS = 3
 _DENIED = (Outcome.NXDOMAIN, Outcome.SERVFAIL)
 _SILENT = (Outcome.TIMEOUT, Outcome.ERROR)
-
-Check = Callable[[Domain, Context], Awaitable[CheckResult]]
 
 
 async def network_problem(resolver: Resolver, domains: Sequence[Domain]) -> str | None:
@@ -68,7 +67,7 @@ def without_network(checks: dict[str, Check], problem: str) -> dict[str, Check]:
             )
             message = f"{listed} not checked: the network or DNS resolver is not usable"
             return CheckResult(
-                findings=[Finding(f"{name}.check_failed", Severity.UNKNOWN, name, message)]
+                findings=[CHECK_FAILED[name].finding(message)]
             )
 
         return check

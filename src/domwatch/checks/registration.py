@@ -5,21 +5,24 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, time, timezone
 
+from domwatch import model
 from domwatch.checks import Context
-from domwatch.model import CheckResult, Domain, Finding, Registration, Severity
+from domwatch.model import CheckResult, Domain, Registration
 from domwatch.sources.base import Lookup
-
-CHECK = "registration"
 
 # EPP statuses that mean the domain is out of service now or soon, with their finding.
 _STATUS_FINDINGS = {
-    "clientHold": ("registration.hold", "is on clientHold: suspended by the registrar, out of DNS"),
-    "serverHold": ("registration.hold", "is on serverHold: suspended by the registry, out of DNS"),
+    "clientHold": (
+        model.REGISTRATION_HOLD, "is on clientHold: suspended by the registrar, out of DNS"
+    ),
+    "serverHold": (
+        model.REGISTRATION_HOLD, "is on serverHold: suspended by the registry, out of DNS"
+    ),
     "redemptionPeriod": (
-        "registration.redemption",
+        model.REGISTRATION_REDEMPTION,
         "is in redemptionPeriod: expired and about to be deleted; restore it now",
     ),
-    "pendingDelete": ("registration.pending_delete", "is pendingDelete: it will be released"),
+    "pendingDelete": (model.REGISTRATION_PENDING_DELETE, "is pendingDelete: it will be released"),
 }
 
 
@@ -30,23 +33,31 @@ async def check_registration(domain: Domain, ctx: Context) -> CheckResult:
 
 
 def judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
-    """Findings for one lookup result (pure: no I/O)."""
+    """Findings for one lookup result (pure: no I/O); a stale cached answer standing in for a
+    failed lookup is told last."""
+    result = _judge(domain, lookup, now)
+    if lookup.stale:
+        result.findings.append(model.LOOKUP_STALE.finding(lookup.stale))
+    return result
+
+
+def _judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
     result = CheckResult(registration=lookup.registration)
     add = result.findings.append
     server = _last_server(lookup)
     if lookup.outcome == "not_found":
-        add(_finding("registration.not_found", Severity.CRITICAL,
-                     f"the registry says {domain.display_name} is not registered ({server})"))
+        add(model.REGISTRATION_NOT_FOUND.finding(
+            f"the registry says {domain.display_name} is not registered ({server})"))
         return result
     if lookup.outcome in ("failed", "unsupported"):
-        add(_finding("lookup.failed", Severity.UNKNOWN,
-                     f"registration lookup failed: {lookup.reason or 'no answer'}"))
+        add(model.LOOKUP_FAILED.finding(
+            f"registration lookup failed: {lookup.reason or 'no answer'}"))
     elif lookup.outcome == "rate_limited":
-        add(_finding("lookup.rate_limited", Severity.UNKNOWN,
-                     f"{server} still rate-limits us after retries; try again later"))
+        add(model.LOOKUP_RATE_LIMITED.finding(
+            f"{server} still rate-limits us after retries; try again later"))
     elif lookup.outcome == "unparsed" and domain.expires is None:
-        add(_finding("lookup.unparsed", Severity.UNKNOWN,
-                     f"{server} answered, but not in a way domwatch can read: {lookup.reason}"))
+        add(model.LOOKUP_UNPARSED.finding(
+            f"{server} answered, but not in a way domwatch can read: {lookup.reason}"))
 
     registration = lookup.registration
     if domain.expires is not None and (registration is None or registration.expires is None):
@@ -61,32 +72,25 @@ def judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
     for status in registration.statuses:
         if status in _STATUS_FINDINGS:
             code, words = _STATUS_FINDINGS[status]
-            add(_finding(code, Severity.CRITICAL, f"{domain.display_name} {words}"))
+            add(code.finding(f"{domain.display_name} {words}"))
 
     if registration.expires is None:
         if not registration.expiry_published:
-            add(_finding("expiry.unpublished", Severity.INFO,
-                         f"the registry ({server}) publishes no expiry date; "
-                         "set 'expires' for this domain to be warned"))
+            add(model.EXPIRY_UNPUBLISHED.finding(
+                f"the registry ({server}) publishes no expiry date; "
+                "set 'expires' for this domain to be warned"))
         return result
     days = registration.days_left(now)
     assert days is not None
     day = registration.expires.date().isoformat()
     limits = domain.thresholds
     if days < 0:
-        add(_finding("expiry.expired", Severity.CRITICAL,
-                     f"registration expired {-days} days ago ({day})"))
+        add(model.EXPIRY_EXPIRED.finding(f"registration expired {-days} days ago ({day})"))
     elif days <= limits.crit_days:
-        add(_finding("expiry.critical", Severity.CRITICAL,
-                     f"registration expires in {days} days ({day})"))
+        add(model.EXPIRY_CRITICAL.finding(f"registration expires in {days} days ({day})"))
     elif days <= limits.warn_days:
-        add(_finding("expiry.warning", Severity.WARNING,
-                     f"registration expires in {days} days ({day})"))
+        add(model.EXPIRY_WARNING.finding(f"registration expires in {days} days ({day})"))
     return result
-
-
-def _finding(code: str, severity: Severity, message: str) -> Finding:
-    return Finding(code, severity, CHECK, message)
 
 
 def _last_server(lookup: Lookup) -> str:

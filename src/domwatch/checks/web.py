@@ -19,15 +19,15 @@ from urllib.parse import urljoin, urlsplit
 import h11
 import idna
 
+from domwatch import model
 from domwatch.checks import Context
 from domwatch.checks.dns import failure_finding
 from domwatch.errors import ProbeError
-from domwatch.model import CheckResult, Domain, Finding, Severity
+from domwatch.model import CheckResult, Domain, Finding, HostCertificate, Severity
 from domwatch.net import tls
 from domwatch.net.resolver import Outcome
 from domwatch.redaction import redact_credentials
 
-CHECK = "web"
 log = logging.getLogger("domwatch.web")
 _MAX_REDIRECTS = 5  # same-origin hops followed; a redirect elsewhere is only reported
 _USER_AGENT = "domwatch (web check)"
@@ -110,12 +110,14 @@ async def check_web(domain: Domain, ctx: Context) -> CheckResult:
     targets = await _targets(domain, ctx)
     hosts = await asyncio.gather(*(_probe_host(t, domain, ctx) for t in targets))
     findings: list[Finding] = []
-    for _section, host_findings, days, expires in hosts:
+    for target, (_section, host_findings, days, expires) in zip(targets, hosts, strict=True):
         findings.extend(host_findings)
         if days is not None and (result.cert_days_left is None or days < result.cert_days_left):
             result.cert_days_left = days
         if expires is not None and (result.cert_expires is None or expires < result.cert_expires):
             result.cert_expires = expires
+        if days is not None and expires is not None:
+            result.certificates.append(HostCertificate(target.host, days, expires))
     result.findings.extend(tls.merge(findings))
     result.data = {"hosts": [section for section, _, _, _ in hosts]}
     return result
@@ -164,10 +166,7 @@ async def _probe_host(
     if not addresses:
         if not failed:
             findings.append(
-                Finding(
-                    "web.no_address",
-                    Severity.CRITICAL,
-                    CHECK,
+                model.WEB_NO_ADDRESS.finding(
                     f"web host {name} has no A or AAAA record",
                 )
             )
@@ -182,8 +181,7 @@ async def _probe_host(
     judged, days = tls.judge_endpoints(
         ((p.address, p.tls) for p in probes),
         host=name,
-        prefix="tls",
-        check=CHECK,
+        codes=model.TLS,
         thresholds=domain.thresholds,
         now=ctx.now,
     )
@@ -198,18 +196,12 @@ def _reachability(target: Target, name: str, probes: Sequence[_AddressResult]) -
     reasons = "; ".join(f"{p.address}: {p.error}" for p in dead)
     if len(dead) == len(probes):
         return [
-            Finding(
-                "web.unreachable",
-                Severity.CRITICAL,
-                CHECK,
+            model.WEB_UNREACHABLE.finding(
                 f"{name} port {target.port} is unreachable on every address ({reasons})",
             )
         ]
     return [
-        Finding(
-            "web.address_unreachable",
-            Severity.WARNING,
-            CHECK,
+        model.WEB_ADDRESS_UNREACHABLE.finding(
             f"{name} port {target.port}: {len(dead)} of {len(probes)} addresses unreachable "
             f"({reasons})",
         )
@@ -233,7 +225,7 @@ def _http(target: Target, probes: Sequence[_AddressResult]) -> list[Finding]:
             continue
         groups.setdefault(key, []).append(probe.address)
     return [
-        Finding("web.http_error", severity, CHECK, f"{text} on {', '.join(where)}")
+        model.WEB_HTTP_ERROR.finding(f"{text} on {', '.join(where)}", severity)
         for (severity, text), where in groups.items()
     ]
 

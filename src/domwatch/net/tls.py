@@ -14,7 +14,7 @@ import ipaddress
 import ssl
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from domwatch.errors import HandshakeFailed, ProbeError
-from domwatch.model import Finding, Severity, Thresholds
+from domwatch.model import CertCodes, Finding, Thresholds
 from domwatch.net.errors import os_error_words, without_errno
 
 Streams = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -343,8 +343,7 @@ def judge_endpoints(
     chains: Iterable[tuple[str, TlsInfo | None]],
     *,
     host: str,
-    prefix: str,
-    check: str,
+    codes: CertCodes,
     thresholds: Thresholds,
     now: datetime,
     label: str = "certificate",
@@ -362,7 +361,7 @@ def judge_endpoints(
     days: int | None = None
     for info, where in by_chain.items():
         findings.extend(
-            judge(info, host=host, where=", ".join(where), prefix=prefix, check=check,
+            judge(info, host=host, where=", ".join(where), codes=codes,
                   thresholds=thresholds, now=now, label=label)
         )
         left = info.days_left(now)
@@ -380,14 +379,13 @@ def judge(
     *,
     host: str,
     where: str,
-    prefix: str,
-    check: str,
+    codes: CertCodes,
     thresholds: Thresholds,
     now: datetime,
     label: str = "certificate",
 ) -> list[Finding]:
-    """Findings for one endpoint's chain: ``{prefix}.expired|critical|warning``,
-    ``{prefix}.hostname_mismatch`` and ``{prefix}.untrusted``.
+    """Findings for one endpoint's chain, of the ``codes`` of its kind of endpoint: expired,
+    critical, warning, hostname_mismatch and untrusted.
 
     ``where`` names the endpoint for people (an address, or ``mx1.example.fi 192.0.2.1``).
     """
@@ -402,10 +400,7 @@ def judge(
         ago = -days
         when = "today" if ago == 0 else f"{ago} day{'s' if ago != 1 else ''} ago"
         findings.append(
-            Finding(
-                f"{prefix}.expired",
-                Severity.CRITICAL,
-                check,
+            codes.expired.finding(
                 f"{what} expired {when} ({expiry_day}) on {where}",
             )
         )
@@ -413,30 +408,21 @@ def judge(
         critical = days <= thresholds.cert_crit_days
         when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
         findings.append(
-            Finding(
-                f"{prefix}.critical" if critical else f"{prefix}.warning",
-                Severity.CRITICAL if critical else Severity.WARNING,
-                check,
+            (codes.critical if critical else codes.warning).finding(
                 f"{what} expires {when} ({expiry_day}) on {where}",
             )
         )
     if not info.hostname_match:
         covered = ", ".join(info.leaf.sans or info.leaf.common_names) or "no names"
         findings.append(
-            Finding(
-                f"{prefix}.hostname_mismatch",
-                Severity.CRITICAL,
-                check,
+            codes.hostname_mismatch.finding(
                 f"{label} on {where} does not cover {host} (it is for {covered})",
             )
         )
     if not info.trusted:
         reason = info.verify_error or "unknown issuer"
         findings.append(
-            Finding(
-                f"{prefix}.untrusted",
-                Severity.CRITICAL,
-                check,
+            codes.untrusted.finding(
                 f"{what} on {where} is not trusted: {reason} (issuer {_short(info.leaf.issuer)})",
             )
         )
@@ -457,11 +443,11 @@ def merge(findings: Sequence[Finding]) -> list[Finding]:
     for finding in findings:
         by_code.setdefault(finding.code, []).append(finding)
     merged: list[Finding] = []
-    for code, group in by_code.items():
+    for group in by_code.values():
         if len(group) == 1:
             merged.append(group[0])
             continue
         worst = max(group, key=lambda f: f.severity.status.rank)
         messages = list(dict.fromkeys(f.message for f in group))
-        merged.append(Finding(code, worst.severity, worst.check, "; ".join(messages)))
+        merged.append(replace(worst, message="; ".join(messages)))
     return merged

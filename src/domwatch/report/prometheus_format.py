@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from domwatch.model import DomainResult, Report, Status
 from domwatch.report import RenderOptions
@@ -92,20 +91,10 @@ _STATES = (Status.OK, Status.WARNING, Status.CRITICAL, Status.UNKNOWN)
 
 
 def certificate_days_by_host(result: DomainResult) -> dict[str, int]:
-    """The fewest certificate days left per web host, from the report's ``web`` section."""
-    web: Any = result.sections.get("web")
+    """The fewest certificate days left per web host (a host probed at two URLs is one)."""
     out: dict[str, int] = {}
-    if not isinstance(web, Mapping):
-        return out
-    for host in web.get("hosts") or ():
-        if not isinstance(host, Mapping) or not isinstance(host.get("host"), str):
-            continue
-        for address in host.get("addresses") or ():
-            tls = address.get("tls") if isinstance(address, Mapping) else None
-            days = tls.get("days_left") if isinstance(tls, Mapping) else None
-            if isinstance(days, int):
-                name = host["host"]
-                out[name] = min(days, out.get(name, days))
+    for cert in result.certificates:
+        out[cert.host] = min(cert.days_left, out.get(cert.host, cert.days_left))
     return out
 
 

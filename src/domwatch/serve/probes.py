@@ -174,7 +174,6 @@ class Prober:
             # A fresh clock and resolver per probe: the resolver remembers every answer.
             resolver = Resolver(shared.resolver.nameservers, timeout=shared.resolver.timeout)
             ctx = replace(shared, now=datetime.now(timezone.utc), resolver=resolver)
-            shared.registry.stale.pop(domain.name, None)  # a note from an earlier probe
             result = await check_one(domain, ctx, self._gate)
             cache = shared.registry.cache
             if cache is not None:

@@ -34,7 +34,7 @@ from domwatch.net.limits import Limits
 from domwatch.report import RenderOptions, render
 from domwatch.report.prometheus_format import family
 from domwatch.runner import run
-from domwatch.state import State, apply, default_path
+from domwatch.state import State, default_path
 
 log = logging.getLogger("domwatch")
 
@@ -117,10 +117,9 @@ class Runs:
         settings = config.settings
         self.in_progress = True
         try:
-            report = await run(config, limits=self.limits)
             state = self._state_for(settings)
-            if state is not None:
-                apply(state[0], report)
+            report = await run(config, limits=self.limits,
+                               state=state[0] if state is not None else None)
             self.text = await asyncio.to_thread(_render, report)
             self.completed += 1
         finally:

@@ -37,3 +37,4 @@ class Lookup:
     trail: list[Exchange] = field(default_factory=list)
     retried: int = 0  # queries repeated after a timeout, reset or rate limit
     throttled: int = 0  # rate-limit replies received
+    stale: str = ""  # why a stale cached answer stands in for this failed lookup (lookup.stale)

@@ -51,7 +51,6 @@ class RegistrationSource:
     warn_days: int = 30  # inside this window cached answers are kept for less time
     warn_days_for: dict[str, int] = field(default_factory=dict)  # per-domain windows
     stats: RegistrationStats = field(default_factory=RegistrationStats)
-    stale: dict[str, str] = field(default_factory=dict)  # domain -> lookup.stale message
 
     async def lookup(self, domain: str) -> Lookup:
         """The first conclusive lookup; else the most telling failure, with every trail."""
@@ -100,9 +99,6 @@ class RegistrationSource:
     def _stale(self, domain: str, failed: Lookup, cached: Cached, now: float) -> Lookup:
         age = age_text(now - cached.fetched)
         why = failed.reason or failed.outcome.replace("_", " ")
-        self.stale[domain] = (
-            f"registration lookup failed ({why}); showing the answer cached {age} ago"
-        )
         self.stats.stale += 1
         note = f"lookup failed; using the answer cached {age} ago"
         return Lookup(
@@ -112,6 +108,7 @@ class RegistrationSource:
             trail=[*failed.trail, Exchange("cache", domain, "", note)],
             retried=failed.retried,
             throttled=failed.throttled,
+            stale=f"registration lookup failed ({why}); showing the answer cached {age} ago",
         )
 
 
