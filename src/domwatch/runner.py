@@ -17,12 +17,13 @@ from domwatch.cache import Cache
 from domwatch.checks import Check, Context
 from domwatch.checks.catalog import functions
 from domwatch.checks.network import network_problem, without_network
-from domwatch.config import Config, Settings
+from domwatch.config import Config
 from domwatch.model import CHECK_FAILED, CHECK_INFO, CheckResult, Domain, DomainResult, Report
 from domwatch.net.address_policy import AddressPolicy
 from domwatch.net.http import HttpClient
 from domwatch.net.limits import Limits, admit
 from domwatch.net.resolver import Nameserver, Resolver, system_nameservers
+from domwatch.settings import Settings
 from domwatch.sources.rdap import RdapSource
 from domwatch.sources.registry import RegistrationSource, Source
 from domwatch.sources.whois import WhoisSource

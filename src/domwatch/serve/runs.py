@@ -27,13 +27,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from domwatch.app import summary_line
-from domwatch.config import Config, Settings
+from domwatch.config import Config
 from domwatch.errors import ConfigError
 from domwatch.model import Report
 from domwatch.net.limits import Limits
 from domwatch.report import RenderOptions, render
 from domwatch.report.prometheus_format import family
 from domwatch.runner import run
+from domwatch.settings import Settings
 from domwatch.state import State, default_path
 
 log = logging.getLogger("domwatch")
