@@ -182,8 +182,9 @@ def _load_state(settings: Settings, held: contextlib.ExitStack) -> tuple[State, 
     from domwatch.state import State, StateLock, default_path
 
     path = settings.state_path or default_path()
-    # The other run holds the lock for its notifications (each bounded by the timeout) and
-    # for writing its report and state: wait that long, then go on without them.
+    # The other run holds the lock from reading the state to saving it (change detection is
+    # part of the run): wait a bounded time, then go on reading a copy, without notifying or
+    # saving, so overlapping cron runs never block each other for a whole run.
     lock = StateLock(path, wait=settings.timeout + LOCK_SLACK)
     try:
         held.enter_context(lock)
