@@ -118,6 +118,8 @@ REGISTERED = [
     ("tg-registered.txt", "fufu-exemple.tg", "2027-08-12T00:00:00"),
     ("ao-registered.txt", "muamba-exemplo.it.ao", "2027-05-02T00:00:00"),
     ("ie-renewal.txt", "old-style-pub.ie", "2027-03-02T00:00:00"),
+    # older layouts still in archives and mirrors: SK-NIC before 2012 ("Label   value", no colon)
+    ("sk-registered-2011.txt", "bryndza-priklad.sk", "2011-09-14T00:00:00"),
     # IDN TLDs, the A-label asked, the registry answering in either form
     ("xn--p1ai-registered.txt", "xn----8sbalhqbg3acqnnd.xn--p1ai", "2027-11-25T08:15:46"),
     ("xn--fiqs8s-registered.txt", "xn--fsq092hcjg2ix.xn--fiqs8s", "2027-03-01T02:20:30"),
@@ -161,6 +163,12 @@ NO_EXPIRY = [
     ("dz-registered.txt", "couscous-exemple.dz"),  # an empty "EXPIRES:"
     ("pe-registered.txt", "ceviche-ejemplo.com.pe"),
     ("bg-registered-pointer.txt", "kiselo-mlyako.bg"),  # "expires at: see at www.register.bg"
+    # older or rarer layouts: JWhoisServer's "Label#. . . . value", RWhois (RFC 2167)
+    # "domain:Attribute:value", RIPE-style objects whose evidence is the echo and the handles
+    ("dz-registered-leader.txt", "dattes-exemple.dz"),
+    ("ma-registered-rwhois.txt", "tajine-exemple.ma"),
+    ("org-euorg-registered.txt", "fromagerie-exemple.eu.org"),
+    ("at-privat-registered.txt", "heuriger.priv.at"),
 ]
 
 
@@ -270,6 +278,7 @@ NOT_FOUND = [
     ("name-reserved.txt", "science-example.name"),  # reserved by the registry: nobody's
     ("int-notfound.txt", "no-such-treaty.int"),
     ("cm-notfound.txt", "no-such-ndole.cm"),  # "Status: Not Registered"
+    ("bo-notfound.txt", "salteña-ejemplo.com.bo"),  # "...solo acepta consultas con dominios .bo"
 ]
 
 
@@ -310,7 +319,8 @@ RATE_LIMITED = [
 
 # Answers that say neither: unparsed, with the opening of the answer for a person to read.
 UNPARSED = [
-    ("bo-refused.txt", "salteña-ejemplo.com.bo", "whois.nic.bo solo acepta"),
+    # contact handles without the registry's echo of the name: whose registration is it?
+    ("org-handles-only.txt", "fromagerie-exemple.eu.org", "This is the eu.org whois server"),
     ("tr-invalid.txt", "olmayan-ornek.com.tr", "Invalid input"),
 ]
 
@@ -654,6 +664,30 @@ def test_python_whois_fills_a_tld_without_our_label() -> None:
 
 
 # --- boilerplate must not decide the outcome ---------------------------------------------------
+def test_rwhois_references_are_not_values() -> None:
+    # "Primary-Server;I:503.x.ma" names another object by its ID: no name server, no echo
+    parsed = parse_sample("ma-registered-rwhois.txt", "tajine-exemple.ma")
+    assert parsed.nameservers == () and parsed.registrar is None
+
+
+def test_spaced_and_leader_labels_read_their_fields() -> None:
+    sk = parse_sample("sk-registered-2011.txt", "bryndza-priklad.sk")
+    assert sk.nameservers == ("ns1.hosting-priklad.sk", "ns2.hosting-priklad.sk")
+    dz = parse_sample("dz-registered-leader.txt", "dattes-exemple.dz")
+    assert dz.registrar == "registrar-exemple"
+    # the leader's echo is read: the same answer asked for another name is about that name
+    other = parse_sample("dz-registered-leader.txt", "autre-exemple.dz")
+    assert other.outcome == "unparsed" and "dattes-exemple.dz" in (other.reason or "")
+
+
+def test_prose_with_two_spaces_is_no_field() -> None:
+    # one word and two spaces start a field only in that shape; legal text keeps its meaning
+    text = ("NOTICE  The expiry of a registration is shown by the registrar.\n"
+            "Expiry  see https://registrar.example/\n")
+    parsed = parse_whois("a.sk", text)
+    assert parsed.outcome == "unparsed"
+
+
 def test_phrases_inside_legal_text_do_not_count() -> None:
     text = (
         "Domain Name: a.org\nRegistry Expiry Date: 2027-01-01T00:00:00Z\n\n"

@@ -223,6 +223,7 @@ _EXPIRY_LABELS: dict[str, int] = {
     "paid till": 2,  # TCI (.ru/.su/.рф); "free-date" is after the grace period and not used
     "expire date": 2,  # IRNIC "expire-date", NIC.it "Expire Date"
     "valid until": 2,  # SK-NIC
+    "valid date": 2,  # SK-NIC before 2012: "Valid-date          2011-07-23"
     "validity": 2,
     "renewal date": 2,  # NASK
     "domain expiration date": 2,
@@ -373,6 +374,9 @@ _REGISTRAR_IN_SECTION = (
     "organization name",  # TRABIS "** Registrar:" block
 )
 _REFERRAL_LABELS = frozenset({"registrar whois server", "whois server"})
+# RIPE-style handles of a domain object's contacts (eu.org, priv.at): with the registry's echo
+# of the name they are registration data.
+_HANDLE_LABELS = frozenset({"admin c", "tech c", "zone c", "holder c", "billing c", "owner c"})
 # Fields that echo the name the answer is about, and what such a name looks like (a TLD's own
 # record at IANA says "domain: GR"; U-labels are allowed, "Class-Name:domain" is not a name).
 _ECHO_RE = re.compile(r"[^\s.:;/@]{1,63}(?:\.[^\s.:;/@]{1,63}){0,8}")
@@ -428,6 +432,13 @@ _HOST_RE = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,62})?\.)+[a-z0-9-]{1,63}")
 _JP_STATE_DATE_RE = re.compile(r"\((\d{4}/\d{1,2}/\d{1,2})\)")
 # TWNIC writes its dates without a colon: "   Record expires on 2027-10-31 (YYYY-MM-DD)".
 _COLONLESS_EXPIRY_RE = re.compile(r"record expires on\s+(\d.{0,60})", re.IGNORECASE)
+# JWhoisServer (older): "Nom de domaine#. . . . . . .example.dz": the label, '#', dot leaders.
+_LEADER_RE = re.compile(r"([^#:.]{1,60})#(?: ?\.){3,} ?(.*)")
+# RWhois (RFC 2167): "domain:Domain-Name:example.ma", the object class before the attribute;
+# "Primary-Server;I:111.example.ma" is a reference to another object (";I"), not a value.
+_RWHOIS_RE = re.compile(r"([A-Z][A-Za-z-]{0,40})(;[A-Za-z])?:(.*)")
+# One word, two spaces or more, the value: SK-NIC before 2012, "Valid-date          2011-07-23".
+_SPACED_RE = re.compile(r"([A-Za-z][A-Za-z0-9_-]{1,40}) {2,}(\S.*)")
 # A format hint after a date, "(YYYY-MM-DD)", "(dd/mm/yyyy)".
 _FORMAT_HINT_RE = re.compile(r"\s*\((?:[ymd]{1,4}[-./ ]?){3}\)\s*$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r"\S{" + str(_PW_MAX_TOKEN) + "}")
@@ -608,6 +619,7 @@ class _Reading:
     negative: list[tuple[str, bool]] = field(default_factory=list)  # (line, names the domain)
     refusal: str | None = None  # the first line with words of a temporary refusal
     echoes: list[str] = field(default_factory=list)  # values of "Domain Name:"-like fields
+    handles: bool = False  # RIPE-style contact handles ("admin-c: XY1-NIC"): registration data
 
 
 _ENUMERATOR_RE = re.compile(r"\d{1,2}[a-z]?\.\s+")  # ZACR gov.za "5a.   Primary NS : ..."
@@ -711,9 +723,22 @@ def _split_label(stripped: str) -> tuple[str | None, str]:
         bracket = _BRACKET_RE.fullmatch(stripped)  # JPRS "a. [Domain Name]  EXAMPLE.JP"
         if bracket is not None:
             return _norm_label(bracket.group(1)) or None, bracket.group(2).strip()
+    leader = _LEADER_RE.fullmatch(stripped)
+    if leader is not None:
+        return _norm_label(leader.group(1)) or None, leader.group(2).strip()
     head, sep, tail = stripped.partition(":")
     if sep and tail.startswith("//"):  # "Registrant data available at http://..." is prose
         return None, ""
+    if sep and head.isalpha() and head.islower():
+        rwhois = _RWHOIS_RE.fullmatch(tail)
+        if rwhois is not None:
+            if rwhois.group(2):
+                return None, ""
+            return _norm_label(rwhois.group(1)) or None, rwhois.group(3).strip()
+    if not sep and "\t" not in stripped:
+        spaced = _SPACED_RE.fullmatch(stripped)
+        if spaced is not None:
+            return _norm_label(spaced.group(1)) or None, spaced.group(2).strip()
     if not sep and "\t" in stripped:
         # SWITCH: "Domain name<TAB>example.ch", "First registration date<TAB>31 May 1999"; a
         # tab after a host name is a name server's address, not a label
@@ -794,6 +819,8 @@ def _take(
             out.echoes.append(token)
     elif _is_created(label) and not contact:
         out.created = out.created or any(ch.isdigit() for ch in value)
+    elif label in _HANDLE_LABELS:
+        out.handles = out.handles or _has_text(value)
     elif _is_holder(label) or section.startswith(_HOLDER_STARTS):
         out.holder = out.holder or _has_text(value)
 
@@ -1082,7 +1109,9 @@ def _parse(domain: str, text: str) -> WhoisParse:
     # data available at ..." line is no registration); a wording only the shape suggests
     # yields to any evidence at all.
     strong = bool(registrar or nameservers or statuses)
-    evidence = strong or reading.created or reading.holder or reading.taken
+    echoed = bool(reading.echoes)  # and about this domain: another name returned above
+    evidence = (strong or reading.created or reading.holder or reading.taken
+                or (reading.handles and echoed))
     if expires is None and reading.not_found_line is not None and not strong:
         return WhoisParse("not_found", reason=f"registry says: {reading.not_found_line}")
     if expires is None and not evidence:

@@ -171,6 +171,10 @@ NOT_FOUND_RE = re.compile(
       | (?:unfortunately,\ )?no\ results?\ (?:were\ )?found  # co.pl
       | no\ (?:domain\ )?records?\ (?:were\ )?found  # dotCoop
       | this\ query\ returned\ 0\ objects        # IANA (the .int registry), RIPE-style
+      # NIC Bolivia answers a name it does not hold with "whois.nic.bo solo acepta consultas
+      # con dominios .bo" ("only takes queries for .bo domains"): the only answer three
+      # public test suites captured for unregistered .bo names; its registered names get data.
+      | (?:{_NAME}\ )?solo\ acepta\ consultas\ con\ dominios\b
     )""",
     re.VERBOSE,
 )
