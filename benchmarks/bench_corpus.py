@@ -5,7 +5,8 @@
 DIR is an extracted corpus (``../shared/corpus-dev/extract.py`` writes one): ``whois/<domain>.txt``,
 ``rdap/<domain>.json`` and ``truth.tsv`` (kind, domain, expected, source), where expected is an ISO
 date (registered, expires that day), ``NONE`` (registered, the registry publishes no expiry),
-``NOTFOUND`` (the registry says it is not registered) or ``RATELIMIT`` (a throttle reply).
+``NOTFOUND`` (the registry says it is not registered), ``RATELIMIT`` (a throttle reply) or
+``REGISTERED`` (registered, the source asserts no date: other corpora).
 
 The corpus is served through the lab the way the corpus README describes:
 
@@ -25,7 +26,10 @@ domain is judged:
 * date: ``registration.expires`` within one day of it (UTC date);
 * ``NONE``: ``expires`` null, an ``expiry.unpublished`` finding, no ``registration.not_found``;
 * ``NOTFOUND``: a ``registration.not_found`` finding;
-* ``RATELIMIT``: ``lookup.rate_limited`` or ``lookup.failed``, no date, no ``registration.not_found``.
+* ``RATELIMIT``: ``lookup.rate_limited`` or ``lookup.failed``, no date, no
+  ``registration.not_found``;
+* ``REGISTERED``: a registration with a date or ``expiry.unpublished``, no
+  ``registration.not_found``.
 
 A domain missing from the report (looked for under the name given) is wrong. It prints the score
 by class and overall, and every miss with what was expected, what came out and the first line of
@@ -56,7 +60,7 @@ from domwatch.lab.ca import LabCA
 from domwatch.lab.rdap_server import RdapDomain, RdapServer
 from domwatch.lab.whois_server import domain_of
 
-CLASSES = ("date", "NONE", "NOTFOUND", "rate-limit")
+CLASSES = ("date", "NONE", "NOTFOUND", "rate-limit", "REGISTERED")
 
 
 @dataclass
@@ -65,7 +69,7 @@ class Case:
 
     kind: str  # "whois" or "rdap"
     domain: str  # as the corpus names it
-    expected: str  # ISO date, NONE, NOTFOUND or RATELIMIT
+    expected: str  # ISO date, NONE, NOTFOUND, RATELIMIT or REGISTERED
     answer: bytes
 
     @property
@@ -78,7 +82,7 @@ class Case:
 
     @property
     def klass(self) -> str:
-        if self.expected in ("NONE", "NOTFOUND"):
+        if self.expected in ("NONE", "NOTFOUND", "REGISTERED"):
             return self.expected
         if self.expected.upper().replace("_", "").replace("-", "") in ("RATELIMIT", "RATELIMITED"):
             return "rate-limit"
@@ -228,6 +232,9 @@ def judge(case: Case, entry: dict[str, Any] | None) -> Verdict:
                  and "registration.not_found" not in codes)
     elif klass == "NOTFOUND":
         right = "registration.not_found" in codes
+    elif klass == "REGISTERED":  # a capture whose date its source does not assert
+        right = (bool(registration) and "registration.not_found" not in codes
+                 and (day is not None or "expiry.unpublished" in codes))
     else:
         right = (expires is None and "registration.not_found" not in codes
                  and bool({"lookup.rate_limited", "lookup.failed"} & set(codes)))
