@@ -53,9 +53,16 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 FAIL_ON = ("warning", "critical", "never")
+
 SORTS = ("urgency", "input")  # the table's order
 NOTIFY_MIN = ("warning", "critical")
 _SPEC = "domwatch.setting"
+
+
+def _number_word(n: int) -> str:
+    """``four`` for 4, as help text says a small count; digits beyond ten."""
+    words = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[n] if n < len(words) else str(n)
 
 
 @dataclass(frozen=True)
@@ -202,7 +209,8 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     checks: tuple[str, ...] = setting(
         CHECKS, Checks(), f"Categories to run, comma-separated: {', '.join(CHECKS)}.",
-        toml="checks", option=Option(("--checks",), metavar="LIST", shown="all four"),
+        toml="checks",
+        option=Option(("--checks",), metavar="LIST", shown=f"all {_number_word(len(CHECKS))}"),
         per_domain=True, narrows=True,
         starter=Starter(comment="tls is part of web", column=50))
     timeout: float = setting(
