@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 FAIL_ON = ("warning", "critical", "never")
-
 SORTS = ("urgency", "input")  # the table's order
 NOTIFY_MIN = ("warning", "critical")
 _SPEC = "domwatch.setting"
