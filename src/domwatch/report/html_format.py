@@ -192,19 +192,15 @@ def relative(days: int) -> str:
 def _row(result: DomainResult, now: datetime) -> Row:
     domain = result.domain
     registration = result.registration
+    def _expiry(kind: str, day: date, codes: tuple[str, ...]) -> Expiry:
+        state = _state(result.findings, codes)
+        return Expiry(kind, day, (day - now.date()).days, state, domain.name, domain.display_name)
+
     reg: Expiry | None = None
     no_date = "no date" if "registration" in result.checks_run else "not checked"
     if registration is not None:
         if registration.expires is not None:
-            day = registration.expires.date()
-            reg = Expiry(
-                "registration",
-                day,
-                (day - now.date()).days,
-                _state(result.findings, _REGISTRATION_CODES),
-                domain.name,
-                domain.display_name,
-            )
+            reg = _expiry("registration", registration.expires.date(), _REGISTRATION_CODES)
         elif not registration.expiry_published:
             no_date = "not published by the registry"
         else:
@@ -215,14 +211,7 @@ def _row(result: DomainResult, now: datetime) -> Row:
         # Reports made without the date (older callers): days are counted from the same day.
         cert_day = now.date() + timedelta(days=result.cert_days_left)
     if cert_day is not None:
-        cert = Expiry(
-            "certificate",
-            cert_day,
-            (cert_day - now.date()).days,
-            _state(result.findings, _CERT_CODES),
-            domain.name,
-            domain.display_name,
-        )
+        cert = _expiry("certificate", cert_day, _CERT_CODES)
     return Row(result, reg, cert, no_date)
 
 
