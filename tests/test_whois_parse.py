@@ -279,6 +279,10 @@ NOT_FOUND = [
     ("int-notfound.txt", "no-such-treaty.int"),
     ("cm-notfound.txt", "no-such-ndole.cm"),  # "Status: Not Registered"
     ("bo-notfound.txt", "salteña-ejemplo.com.bo"),  # "...solo acepta consultas con dominios .bo"
+    # the registry refuses the name itself: it cannot be registered there
+    ("tr-notfound-invalid.txt", "olmayan-ornek.com.tr"),  # TRABIS: "Invalid input"
+    ("vu-notfound.txt", "kava-bar-example.vu"),  # "The domain x.vu" / " is not valid!"
+    ("nz-unmanaged.txt", "kiwi-fruit-stand.co.nz.nz"),  # "510 Domain is not managed by..."
 ]
 
 
@@ -321,7 +325,8 @@ RATE_LIMITED = [
 UNPARSED = [
     # contact handles without the registry's echo of the name: whose registration is it?
     ("org-handles-only.txt", "fromagerie-exemple.eu.org", "This is the eu.org whois server"),
-    ("tr-invalid.txt", "olmayan-ornek.com.tr", "Invalid input"),
+    # refusals of the query, not of the name: domwatch's query may be at fault
+    ("nz-query-refused.txt", "kiwi-fruit-stand.nz", "% Terms of Use"),  # "500 Invalid chars..."
 ]
 
 
@@ -814,6 +819,21 @@ def test_an_unreadable_date_under_an_expiry_label_is_unparsed_not_unpublished() 
 )
 def test_more_not_found_wordings(text: str) -> None:
     assert parse_whois(f"nope.{'wed' if 'wed' in text else 'co.ca'}", text).outcome == "not_found"
+
+
+def test_the_words_of_a_refused_name_count_only_about_the_name() -> None:
+    # "...is not valid" says nothing about a domain unless the sentence names it
+    for text in ("Your access is not valid.\n", "This service is invalid for you\n",
+                 "Invalid query\n", "Invalid request from 192.0.2.7\n"):
+        assert parse_whois("kava-bar-example.vu", text).outcome == "unparsed", text
+    said = parse_whois("kava-bar-example.vu", "The domain kava-bar-example.vu is invalid.\n")
+    assert said.outcome == "not_found"
+    # a sentence broken over two lines is read, and quoted, whole
+    broken = parse_whois("kava-bar-example.vu", "The domain kava-bar-example.vu\n is not valid!\n")
+    assert broken.reason == "registry says: The domain kava-bar-example.vu is not valid!"
+    # registration data outweighs a stray word of refusal
+    data = "Domain: kava-bar-example.vu\nstatus: active\nInvalid input on line 3 was ignored\n"
+    assert parse_whois("kava-bar-example.vu", data).outcome != "not_found"
 
 
 def test_status_until_date_is_the_expiry() -> None:

@@ -46,8 +46,11 @@ def _judge(domain: Domain, lookup: Lookup, now: datetime) -> CheckResult:
     add = result.findings.append
     server = _last_server(lookup)
     if lookup.outcome == "not_found":
+        # The registry's own words are the evidence of the claim: show them.
+        said = (lookup.reason or "").partition("registry says: ")[2]
+        where = f'{server}: "{said[:120]}"' if said else server
         add(model.REGISTRATION_NOT_FOUND.finding(
-            f"the registry says {domain.display_name} is not registered ({server})"))
+            f"the registry says {domain.display_name} is not registered ({where})"))
         return result
     if lookup.outcome in ("failed", "unsupported"):
         add(model.LOOKUP_FAILED.finding(

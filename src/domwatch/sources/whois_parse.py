@@ -620,6 +620,7 @@ class _Reading:
     refusal: str | None = None  # the first line with words of a temporary refusal
     echoes: list[str] = field(default_factory=list)  # values of "Domain Name:"-like fields
     handles: bool = False  # RIPE-style contact handles ("admin-c: XY1-NIC"): registration data
+    last_plain: str = ""  # the previous non-comment line, for a sentence broken over two
 
 
 _ENUMERATOR_RE = re.compile(r"\d{1,2}[a-z]?\.\s+")  # ZACR gov.za "5a.   Primary NS : ..."
@@ -700,7 +701,8 @@ def _note_wording(out: _Reading, stripped: str, names: tuple[str, ...]) -> None:
     out.lines_seen += 1
     if len(out.opening) < 3:
         out.opening.append(stripped[:80])
-    if not stripped.startswith(("%", "#")) and stripped.strip("-=*_ \t"):
+    plain = not stripped.startswith(("%", "#")) and bool(stripped.strip("-=*_ \t"))
+    if plain:
         out.plain_lines += 1
     key = phrase_key(stripped)
     if out.rate_limit_line is None and is_throttle(key):
@@ -710,11 +712,18 @@ def _note_wording(out: _Reading, stripped: str, names: tuple[str, ...]) -> None:
     # The shape of a "not found" or a refusal is a short answer: its words are near the top,
     # and the searches need not run over a quarter megabyte of lines.
     if len(stripped) <= 160 and out.lines_seen <= _SHAPE_LINES:
-        if len(out.negative) < 8 and negative_words(stripped):
-            low = stripped.lower()
-            out.negative.append((stripped, any(name in low for name in names)))
+        sentence = stripped
+        if stripped[0].islower() and ":" not in stripped and out.last_plain:
+            # "The domain x.vu" / " is not valid!": one sentence over two lines
+            sentence = f"{out.last_plain[:80]} {stripped}"
+        low = sentence.lower()
+        names_domain = any(name in low for name in names)
+        if len(out.negative) < 8 and negative_words(sentence, names_domain):
+            out.negative.append((sentence, names_domain))
         if out.refusal is None and mentions_throttle(stripped):
             out.refusal = stripped
+    if plain:
+        out.last_plain = stripped
 
 
 def _split_label(stripped: str) -> tuple[str | None, str]:
@@ -1183,8 +1192,8 @@ def _spellings(domain: str) -> tuple[str, ...]:
 
 def _not_found_shape(reading: _Reading) -> str | None:
     """A "not found" answer in a wording no table knows: negative words in a line that names
-    the queried domain, or in a short line of a short answer ("The domain x.vu is not valid"
-    is neither: no negative word of the list)."""
+    the queried domain, or in a short line of a short answer ("Invalid input", or the
+    " is not valid!" that the .vu server puts on the line after the name)."""
     for line, names_domain in reading.negative:
         if names_domain or (len(line) <= 60 and reading.plain_lines <= 6):
             return line

@@ -131,6 +131,10 @@ NOT_FOUND_RE = re.compile(
       | the\ requested\ domain\ was\ not\ found  # KISA .kr (English part)
       | 상기\ 도메인이름은\ 등록되어\ 있지\ 않습니다  # KISA .kr (Korean part)
       | query_status:\s*220\b                   # DNC .nz: "query_status: 220 Available"
+      # DNC .nz, for a name under no second level it manages ("x.co.nz.nz", "x.ac.nz" once):
+      # "query_status: 510 Domain is not managed by this register".
+      | query_status:\s*510\b
+      | (?:the\ )?domain\ is\ not\ managed\ by\ this\ regist(?:er|ry)\b
       | invalid\ query\ or\ domain\ name\ not\ known  # Dot TK and the Freenom ccTLDs
       | el\ dominio\ no\ se\ encuentra\ registrado  # NIC Argentina
       | el\ dominio\ no\ existe\b                 # NIC Costa Rica, NIC Venezuela
@@ -194,8 +198,17 @@ _NEGATIVE_ANYWHERE_RE = re.compile(
     r"|does\s+not\s+exist|doesn't\s+exist|not\s+exist|no\s+entr(?:y|ies)|no\s+records?"
     r"|no\s+data|no\s+objects?|nothing\s+found|is\s+available|is\s+free"
     r"|available\s+for\s+(?:registration|purchase)|not\s+been\s+registered|unregistered"
-    r"|no\s+existe|no\s+encontrad[oa]|not\s+in\s+(?:the\s+|our\s+)?(?:whois\s+)?database)\b"
+    r"|no\s+existe|no\s+encontrad[oa]|not\s+in\s+(?:the\s+|our\s+)?(?:whois\s+)?database"
+    # The registry refusing the name itself: TRABIS "Invalid input", Åland's "Invalid domain
+    # name". domwatch sends only names that pass IDNA 2008 and the Public Suffix List, in the
+    # server's own query form, so the refusal is about the name: it cannot be registered there.
+    # "Invalid query" or "invalid characters in query string" are about the query: not read so.
+    r"|invalid\s+(?:input|domain(?:\s+name)?))\b"
 )
+
+# "...is not valid" is a refusal of the name only in a sentence that names it (the .vu server:
+# "The domain x.vu is not valid!"); "your access is not valid" is no answer about a domain.
+_NAME_REFUSED_RE = re.compile(r"\bis\s+(?:not\s+(?:a\s+)?valid|invalid)\b")
 
 # Status words that mean "registered" besides the EPP codes: DENIC "connect", .aq "taken",
 # registro.br "published", .gov "ACTIVE", DNS Belgium "NOT AVAILABLE", DNC "200 Active".
@@ -222,6 +235,10 @@ def is_registered_value(value: str) -> bool:
     return _REGISTERED_VALUE_RE.match(text) is not None and not is_not_found_value(text)
 
 
-def negative_words(line: str) -> bool:
-    """Whether ``line`` has the negative words of a "not found" answer anywhere in it."""
-    return _NEGATIVE_ANYWHERE_RE.search(line.lower()) is not None
+def negative_words(line: str, names_domain: bool = False) -> bool:
+    """Whether ``line`` has the negative words of a "not found" answer anywhere in it;
+    ``names_domain``: the line names the queried domain, so "...is not valid" counts too."""
+    low = line.lower()
+    if _NEGATIVE_ANYWHERE_RE.search(low) is not None:
+        return True
+    return names_domain and _NAME_REFUSED_RE.search(low) is not None
