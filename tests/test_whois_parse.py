@@ -22,6 +22,11 @@ SAMPLES = Path(__file__).parent / "whois_samples"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
+def idna_label(label: str) -> str:
+    """The Punycode of one Unicode label, without its ``xn--``."""
+    return label.encode("punycode").decode("ascii")
+
+
 def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
 
@@ -123,6 +128,8 @@ REGISTERED = [
     # IDN TLDs, the A-label asked, the registry answering in either form
     ("xn--p1ai-registered.txt", "xn----8sbalhqbg3acqnnd.xn--p1ai", "2027-11-25T08:15:46"),
     ("xn--fiqs8s-registered.txt", "xn--fsq092hcjg2ix.xn--fiqs8s", "2027-03-01T02:20:30"),
+    # asked under .台湾, echoed under .台灣 (TWNIC runs the pair as one)
+    ("xn--kprw13d-registered-variant.txt", "xn--yusv62dwb563g.xn--kprw13d", "2027-03-07T22:59:05"),
     ("xn--j6w193g-registered.txt", "xn--3zt102fr5o.xn--j6w193g", "2027-10-21T00:00:00"),
 ]
 
@@ -315,6 +322,7 @@ RATE_LIMITED = [
     ("hk-ratelimit.txt", "dimsum-example.com.hk"),  # HKIRC: "...10-second time before..."
     ("nz-ratelimit.txt", "kiwi-fruit-stand.co.nz"),  # DNC: "query_status: 440 Request Denied"
     ("ml-unavailable.txt", "mango-exemple.ml"),  # "can temporarily not be answered"
+    ("th-ratelimit.txt", "tom-yum-example.co.th"),  # THNIC, misspelt: "Too may requests."
     # short refusals: nothing about the domain in them, so retried and reported as such
     ("ch-blocked.txt", "kaese-beispiel.ch"),  # SWITCH: "...client are not permitted"
     ("cx-refused.txt", "island-example.cx"),  # CoCCA: "Server can't process your request."
@@ -819,6 +827,18 @@ def test_an_unreadable_date_under_an_expiry_label_is_unparsed_not_unpublished() 
 )
 def test_more_not_found_wordings(text: str) -> None:
     assert parse_whois(f"nope.{'wed' if 'wed' in text else 'co.ca'}", text).outcome == "not_found"
+
+
+def test_a_variant_tld_registry_echoing_the_other_variant_speaks_of_the_same_name() -> None:
+    # TWNIC keeps .台湾 names under .台灣 and echoes them so: the same registration
+    text = (SAMPLES / "xn--kprw13d-registered-variant.txt").read_text(encoding="utf-8")
+    for tld in ("xn--kprw13d", "xn--kpry57d"):  # .台湾 asked, .台灣 asked
+        parsed = parse_whois(f"xn--{idna_label('珍珠奶茶')}.{tld}", text)
+        assert parsed.outcome == "registered", tld
+        assert parsed.expires == utc("2027-03-07T22:59:05")
+    # any other TLD is another name
+    other = parse_whois(f"xn--{idna_label('珍珠奶茶')}.xn--fiqs8s", text)
+    assert other.outcome == "unparsed" and "not xn--" in other.reason
 
 
 def test_the_words_of_a_refused_name_count_only_about_the_name() -> None:

@@ -1181,12 +1181,27 @@ def _other_name(reading: _Reading, domain: str) -> str | None:
     return reading.echoes[0]
 
 
+# Variant TLDs delegated as one (the registry runs both from one database and echoes the
+# name under the one it keeps): CNNIC's .中国/.中國 and TWNIC's .台湾/.台灣.
+_VARIANT_TLDS = {
+    "xn--fiqs8s": "xn--fiqz9s",
+    "xn--fiqz9s": "xn--fiqs8s",
+    "xn--kprw13d": "xn--kpry57d",
+    "xn--kpry57d": "xn--kprw13d",
+}
+
+
 def _spellings(domain: str) -> tuple[str, ...]:
-    """The lower-case ways a registry may echo ``domain``: A-labels and U-labels."""
-    names = [domain]
-    if "xn--" in domain:
-        with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
-            names.append(idna.decode(domain))
+    """The lower-case ways a registry may echo ``domain``: A-labels and U-labels, under
+    either TLD of a variant pair."""
+    stem, _, tld = domain.rpartition(".")
+    variant = _VARIANT_TLDS.get(tld)
+    forms = [domain, f"{stem}.{variant}"] if stem and variant else [domain]
+    names = list(forms)
+    for form in forms:
+        if "xn--" in form:
+            with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
+                names.append(idna.decode(form))
     return tuple(names)
 
 

@@ -122,6 +122,9 @@ _SERVERS: dict[str, str] = {
     "hk": "whois.hkirc.hk",
     "xn--j6w193g": "whois.hkirc.hk",  # .香港
     "xn--fiqs8s": "cwhois.cnnic.cn",  # .中国
+    "xn--fiqz9s": "cwhois.cnnic.cn",  # .中國, its variant
+    "xn--kpry57d": "whois.twnic.net.tw",  # .台灣
+    "xn--kprw13d": "whois.twnic.net.tw",  # .台湾, its variant
     "sg": "whois.sgnic.sg",
     "my": "whois.mynic.my",
     "id": "whois.id",

@@ -44,6 +44,7 @@ RATE_LIMIT_STARTS: tuple[str, ...] = (
     "maximum number of requests per",  # SIDN, after its host name: "...per minute exceeded"
     "maximum queries per",  # DNS Belgium (older wording): "Maximum queries per hour reached"
     "too many requests",  # AFNIC "%% Too many requests..."
+    "too may requests",  # THNIC, misspelt: "% Too may requests."
     "too many queries",
     "too many connections",  # Punktum dk "# Too many connections."
     "queried interval is too short",  # CNNIC
