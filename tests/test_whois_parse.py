@@ -290,6 +290,9 @@ NOT_FOUND = [
     ("tr-notfound-invalid.txt", "olmayan-ornek.com.tr"),  # TRABIS: "Invalid input"
     ("vu-notfound.txt", "kava-bar-example.vu"),  # "The domain x.vu" / " is not valid!"
     ("nz-unmanaged.txt", "kiwi-fruit-stand.co.nz.nz"),  # "510 Domain is not managed by..."
+    ("it-unassignable.txt", "qz.it"),  # "Status: UNASSIGNABLE"
+    ("de-invalid.txt", "schenke.beispiel-ort.de"),  # "Status: invalid"
+    ("be-notallowed.txt", "frituur_voorbeeld.be"),  # "Status: NOT ALLOWED"
 ]
 
 

@@ -184,12 +184,15 @@ NOT_FOUND_RE = re.compile(
     re.VERBOSE,
 )
 
-# A status field's value that says the name is free: "No Object Found", "220 Available",
-# "AVAILABLE (No match for domain "x")", "Not Registered".
+# A status field's value that says the name is free, or cannot be had: "No Object Found",
+# "220 Available", "AVAILABLE (No match for domain "x")", "Not Registered", "UNASSIGNABLE".
 _NOT_FOUND_VALUE_RE = re.compile(
     r"(?:\d{3}\s+)?(?:free|available|not\s+registered|no\s+object\s+found|not\s+found"
     r"|no\s+match|unregistered|does\s+not\s+exist|not\s+exist)[.!]?(?:\s*\(.{0,300}\))?\s*"
     r"|prohibited\s+string\b.{0,200}"  # CoCCA: "Prohibited String - Object Cannot Be Registered"
+    # a name the registry will not assign at all: NIC.it "UNASSIGNABLE", DENIC "invalid",
+    # DNS Belgium "NOT ALLOWED"
+    r"|unassignable|invalid|not\s+allowed"
 )
 
 # Negative words of a "not found" answer, anywhere in a line: used only in the shape of one.
