@@ -292,11 +292,10 @@ def test_throttle_replies_are_rate_limited_never_an_unpublished_expiry(
 
 
 # --- unknown answers are shown, not guessed -------------------------------------------------------
-def test_an_answer_of_unknown_layout_is_unparsed_with_its_opening_lines(
-    lab: Lab, tmp_path: Path
-) -> None:
-    strange = "Query processed\r\n\r\nContact the registry by fax.\r\n"
-    whois = lab.add(WhoisServer({}, default=strange))
+def _tr_findings(lab: Lab, tmp_path: Path, answer: str) -> tuple[list[dict[str, str]], str, int]:
+    """lokanta.com.tr checked against a .tr WHOIS server that answers ``answer``:
+    (its findings, the server's address, the exit status)."""
+    whois = lab.add(WhoisServer({"lokanta.com.tr": answer}, default="** Domain Name: x.com.tr\r\n"))
     rdap = lab.add(RdapServer(ssl_context=LabCA().server_context("127.0.0.1")))
     rdap.serve_bootstrap({"test": rdap.url})
     iana = lab.add(WhoisServer({}, default="% This query returned 0 objects.\n"))
@@ -304,7 +303,14 @@ def test_an_answer_of_unknown_layout_is_unparsed_with_its_opening_lines(
                             bootstrap=rdap.bootstrap_url, iana=iana.address)
     run = domwatch("check", str(write_config(tmp_path / "d.toml", ["lokanta.com.tr"], settings)),
                    *COMMON)
-    findings = run.domain("lokanta.com.tr")["findings"]
+    return run.domain("lokanta.com.tr")["findings"], whois.address, run.exit_code
+
+
+def test_an_answer_of_unknown_layout_is_unparsed_with_its_opening_lines(
+    lab: Lab, tmp_path: Path
+) -> None:
+    strange = "Query processed\r\n\r\nContact the registry by fax.\r\n"
+    findings, _, _ = _tr_findings(lab, tmp_path, strange)
     assert [f["code"] for f in findings] == ["lookup.unparsed"]
     assert "Query processed | Contact the registry by fax." in findings[0]["message"]
 
@@ -313,19 +319,10 @@ def test_a_registry_refusing_the_name_is_not_registered_in_its_own_words(
     lab: Lab, tmp_path: Path
 ) -> None:
     # TRABIS answers a name it cannot hold with "Invalid input"; the claim quotes it
-    whois = lab.add(WhoisServer({"lokanta.com.tr": "Invalid input\r\n"},
-                                default="** Domain Name: x.com.tr\r\n"))
-    rdap = lab.add(RdapServer(ssl_context=LabCA().server_context("127.0.0.1")))
-    rdap.serve_bootstrap({"test": rdap.url})
-    iana = lab.add(WhoisServer({}, default="% This query returned 0 objects.\n"))
-    settings = lab_settings(LabCA().write_ca(tmp_path / "ca.pem"), whois={"tr": whois.address},
-                            bootstrap=rdap.bootstrap_url, iana=iana.address)
-    run = domwatch("check", str(write_config(tmp_path / "d.toml", ["lokanta.com.tr"], settings)),
-                   *COMMON)
-    findings = run.domain("lokanta.com.tr")["findings"]
+    findings, server, status = _tr_findings(lab, tmp_path, "Invalid input\r\n")
     assert [f["code"] for f in findings] == ["registration.not_found"]
-    assert findings[0]["message"].endswith(f'({whois.address}: "Invalid input")')
-    assert run.exit_code == 2
+    assert findings[0]["message"].endswith(f'({server}: "Invalid input")')
+    assert status == 2
 
 
 # --- --no-cache: a fresh bootstrap -------------------------------------------------------------
