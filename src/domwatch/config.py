@@ -24,15 +24,12 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 from domwatch.errors import BadName, ConfigError
-from domwatch.model import CHECKS, Domain, Thresholds
+from domwatch.model import Domain, Thresholds
 from domwatch.names import Name, known_suffix, normalise
 from domwatch.report import FORMATS
 from domwatch.settings import (
     DOMAIN_KEYS,
-    FAIL_ON,
-    NOTIFY_MIN,
     SETTINGS,
-    SORTS,
     TAGS,
     THRESHOLDS,
     Setting,
@@ -43,7 +40,6 @@ from domwatch.values import (
     Endpoint,
     KeyPath,
     Kind,
-    ignore_code,
     kind_of,
     parse_checks,
     parse_duration,
@@ -53,9 +49,8 @@ from domwatch.values import (
 
 # Re-exported: callers and tests name them by this module, the front door for settings.
 __all__ = [
-    "CHECKS", "FAIL_ON", "FORMATS", "NOTIFY_MIN", "SORTS", "Config", "ConfigError", "Endpoint",
-    "Settings", "check_report_path", "ignore_code", "load_config", "parse_checks",
-    "parse_duration", "parse_endpoint", "report_path_problem",
+    "FORMATS", "Config", "ConfigError", "Endpoint", "Settings", "check_report_path",
+    "load_config", "parse_checks", "parse_duration", "parse_endpoint", "report_path_problem",
 ]
 
 DEFAULT_FILE = "domwatch.toml"
@@ -638,11 +633,12 @@ def _settings(file_layers: Sequence[_Layer], options: _Layer) -> Settings:
 def _domains(
     entries: Sequence[_Entry], file_layers: Sequence[_Layer], options: _Layer
 ) -> tuple[Domain, ...]:
-    firsts: dict[str, tuple[_Entry, list[str]]] = {}
+    # hosts: an ordered set (a dict), so a domain given as many host names stays linear
+    firsts: dict[str, tuple[_Entry, dict[str, None]]] = {}
     for entry in entries:
-        _first, hosts = firsts.setdefault(entry.name.name, (entry, []))
-        if entry.name.host is not None and entry.name.host not in hosts:
-            hosts.append(entry.name.host)
+        _first, hosts = firsts.setdefault(entry.name.name, (entry, {}))
+        if entry.name.host is not None:
+            hosts.setdefault(entry.name.host)
     domains: list[Domain] = []
     # A hundred thousand domains mostly share one set of thresholds, and an ASCII name is its
     # own display name: one object each instead of one per domain.

@@ -99,11 +99,6 @@ class Code:
     event: bool = False
 
     @property
-    def severities(self) -> frozenset[Severity]:
-        """Every severity a finding with this code may have."""
-        return frozenset((self.severity, *self.also))
-
-    @property
     def problem(self) -> str:
         """The notification family: the problem this code is a state of."""
         return self.family or self.name

@@ -14,6 +14,7 @@ The names are the fields' own, so no key is spelt twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
@@ -346,9 +347,15 @@ def _spec(f: Field[Any]) -> Setting[Any]:
 SETTINGS: dict[str, Setting[Any]] = _settings()
 
 
+@functools.cache
+def _defaults() -> Settings:
+    # One instance: config asks for defaults per domain; callers only read them.
+    return Settings()
+
+
 def default(name: str) -> object:
     """The default value of setting ``name``."""
-    base = Settings()
+    base = _defaults()
     return getattr(base.thresholds, name) if name in THRESHOLDS else getattr(base, name)
 
 
