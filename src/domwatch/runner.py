@@ -121,7 +121,7 @@ async def run(config: Config, *, now: datetime | None = None,
         # Offline or a resolver that denies everything: said once, domains UNKNOWN (issue 17).
         problem = await network_problem(ctx.resolver, config.domains)
         if problem is not None:
-            checks = without_network(checks, problem)
+            checks = without_network(checks)
 
         async def one(index: int, domain: Domain) -> None:
             result = await check_domain(domain, ctx, checks, gate)

@@ -233,23 +233,20 @@ def changes(previous: dict[str, Any], registration: Registration) -> list[Findin
     return found
 
 
-def apply_one(state: State, result: DomainResult) -> bool:
-    """Add ``change.*`` findings to ``result`` and remember its registration in ``state``;
-    whether it gained a finding. The run calls it on each result before spooling it.
+def apply_one(state: State, result: DomainResult) -> None:
+    """Add ``change.*`` findings to ``result`` and remember its registration in ``state``.
+    The run calls it on each result before spooling it.
 
     A domain whose lookup failed (or came from the cache) keeps its remembered facts, so a
     failure is not mistaken for a change on the next successful run.
     """
     registration = result.registration
     if registration is None or registration.source == "manual" or registration.cached:
-        return False
+        return
     previous = state.domains.get(result.domain.name)
     state.domains[result.domain.name] = snapshot(registration)
-    if previous is None:
-        return False
-    before = len(result.findings)
-    _merge(result, changes(previous, registration))
-    return len(result.findings) != before
+    if previous is not None:
+        _merge(result, changes(previous, registration))
 
 
 def _merge(result: DomainResult, findings: list[Finding]) -> None:

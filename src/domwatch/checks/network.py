@@ -52,9 +52,9 @@ async def network_problem(resolver: Resolver, domains: Sequence[Domain]) -> str 
     )
 
 
-def without_network(checks: dict[str, Check], problem: str) -> dict[str, Check]:
-    """``checks`` with those needing the resolver replaced by one UNKNOWN finding per domain."""
-    del problem  # said once for the whole run (report header, stderr), not per domain
+def without_network(checks: dict[str, Check]) -> dict[str, Check]:
+    """``checks`` with those needing the resolver replaced by one UNKNOWN finding per domain
+    (the problem itself is said once for the whole run: report header, stderr)."""
 
     def skipped(name: str) -> Check:
         async def check(domain: Domain, ctx: Context) -> CheckResult:

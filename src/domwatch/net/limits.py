@@ -204,9 +204,6 @@ class _Times:
         self._items: list[float] = []
         self._head = 0
 
-    def __len__(self) -> int:
-        return len(self._items) - self._head
-
     def add(self, moment: float) -> None:
         if not self._items or moment >= self._items[-1]:
             self._items.append(moment)
@@ -226,11 +223,6 @@ class _Times:
     def last(self, n: int) -> float:
         """The ``n``-th most recent (1: the latest)."""
         return self._items[-n]
-
-    def before(self, moment: float, n: int) -> float | None:
-        """The ``n``-th instant before the last one at or before ``moment``, if there is one."""
-        index = bisect.bisect_right(self._items, moment, lo=self._head) - 1 - n
-        return self._items[index] if index >= self._head else None
 
     def most_in(self, window: float) -> int:
         """The most instants any half-open window ``(t - window, t]`` has held."""
@@ -276,11 +268,6 @@ class Pace:
     def by_starts(self) -> bool:
         """Counted from the start of each query for one window (see Limiter._in_window)."""
         return self.climbs or self.climbed
-
-    @property
-    def trusted(self) -> bool:
-        """True when the count is the server's own (published, configured or learned)."""
-        return self.ceiling is not None
 
     def limit(self, now: float, span: float) -> int:
         """Starts allowed per window at ``now``; a cut climbs back one per ``span``."""
@@ -692,7 +679,6 @@ class Limits:
     overrides: Mapping[str, ServerLimit] = field(default_factory=dict)
     known: Mapping[str, ServerLimit] = field(default_factory=lambda: dict(KNOWN_LIMITS))
     strike_pause: float = 1.0
-    learn_windows: tuple[float, ...] = LEARN_WINDOWS
     _limiters: dict[str, Limiter] = field(default_factory=dict)
 
     @classmethod
@@ -727,7 +713,6 @@ class Limits:
                 limit.concurrency or 1,
                 paces(limit.quotas or (), trusted=stated, climbs=base is DEFAULT_RDAP),
                 strike_pause=self.strike_pause,
-                learn_windows=self.learn_windows,
             )
             self._limiters[key] = limiter
         return limiter
