@@ -59,7 +59,7 @@ class _Held(logging.Handler):
         self.concluded = True
 
 
-def _setup_logging(verbose: bool, quiet: bool = False) -> _Held | None:
+def setup_logging(verbose: bool, quiet: bool = False) -> _Held | None:
     """Log to stderr (``-v``: every exchange); under ``quiet`` warnings are held (see _Held)."""
     root = logging.getLogger("domwatch")
     for old in [h for h in root.handlers if getattr(h, "domwatch_cli", False)]:
@@ -97,7 +97,7 @@ def run_check(targets: list[str], options: dict[str, Any], *, fail: Fail) -> int
     except ConfigError as exc:
         fail(str(exc))
     settings = config.settings
-    held = _setup_logging(settings.verbose, settings.quiet)
+    held = setup_logging(settings.verbose, settings.quiet)
     with contextlib.ExitStack() as lock:
         # Held from reading the state (the run compares each registration with it) to
         # saving it.
@@ -289,7 +289,6 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
                fail: Fail) -> int:
     """``domwatch lookup``: every server asked, in order, with its raw answer and reading."""
     from domwatch.checks.registration import judge
-    from domwatch.errors import BadName
     from domwatch.names import normalise
     from domwatch.runner import open_context
 
@@ -297,9 +296,9 @@ def run_lookup(domain: str, config_path: str | None, options: dict[str, Any], *,
         name = normalise(domain)
         targets = [config_path] if config_path else []
         config = load_config([*targets, name.name], options, cwd=Path.cwd())
-    except (ConfigError, BadName) as exc:
+    except ConfigError as exc:
         fail(str(exc))
-    _setup_logging(config.settings.verbose)
+    setup_logging(config.settings.verbose)
     target = next(d for d in config.domains if d.name == name.name)
 
     async def ask() -> int:

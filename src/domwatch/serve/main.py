@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
+from domwatch.app import setup_logging
 from domwatch.config import Config, load_config, parse_duration
 from domwatch.errors import ConfigError, ListenError
+from domwatch.values import Endpoint
 
 log = logging.getLogger("domwatch")
 
@@ -84,7 +86,7 @@ def run_serve(
         config = load()
     except ConfigError as exc:
         fail(str(exc))
-    _setup_logging(config.settings.verbose)
+    _setup_serve_logging(config.settings.verbose)
     try:
         return asyncio.run(_serve(load, config, host, port, seconds, max_probes))
     except ListenError as exc:
@@ -102,12 +104,8 @@ class _OneLine(logging.Formatter):
         return "domwatch: " + " ".join(text.split())[:300]
 
 
-def _setup_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("domwatch: %(message)s"))
-    root = logging.getLogger("domwatch")
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+def _setup_serve_logging(verbose: bool) -> None:
+    setup_logging(verbose)  # domwatch's own records, as the other commands log them
     # aiohttp logs a malformed request (a scanner, a TLS client on the HTTP port) with its
     # traceback, and asyncio a leaked task's: one line each, aiohttp's only with -v.
     one_line = logging.StreamHandler(sys.stderr)
@@ -186,10 +184,7 @@ async def _serve(
 
 
 def _url(address: Any) -> str:
-    host, port = address[0], address[1]
-    if ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{port}/"
+    return f"http://{Endpoint(address[0], address[1])}/"
 
 
 def _duration(seconds: float) -> str:

@@ -101,10 +101,13 @@ class Runs:
         self._task = asyncio.ensure_future(self._loop())
 
     async def _loop(self) -> None:
+        first = True  # the config was loaded just before: no need to read it again
         while True:
             started = time.monotonic()
             self._wake.clear()  # a SIGHUP from now on means "run again after this one"
-            self.reload()
+            if not first:
+                self.reload()
+            first = False
             try:
                 await self._run_once()
             except Exception as exc:  # a bug in one run must not end the exporter
