@@ -21,8 +21,10 @@ guidelines a bare ``30`` means "alert *above* 30", which would paint every healt
 
 from __future__ import annotations
 
+import heapq
+
 from domwatch.model import DomainResult, Finding, Report, Severity, Status
-from domwatch.report import RenderOptions, by_urgency, plural
+from domwatch.report import RenderOptions, plural, urgency
 
 _ATTENTION = (Status.CRITICAL, Status.WARNING, Status.UNKNOWN)
 _SEVERITY_RANK = {Severity.INFO: 0, Severity.UNKNOWN: 1, Severity.WARNING: 2, Severity.CRITICAL: 3}
@@ -35,7 +37,8 @@ def render(report: Report, options: RenderOptions) -> str:
     a plugin always answers."""
     del options
     lines = [status_line(report)]
-    for result in report.results:
+    perfdata: list[str] = []
+    for result in report.results:  # one pass: the results are read back from the spool
         for finding in result.findings:
             lines.append(
                 _text(
@@ -43,7 +46,7 @@ def render(report: Report, options: RenderOptions) -> str:
                     f"{finding.code}: {finding.message}"
                 )
             )
-    perfdata = [p for r in report.results for p in perfdata_for(r, report)]
+        perfdata.extend(perfdata_for(result, report))
     if perfdata:
         if len(lines) == 1:  # perfdata after the first line needs a long text line to follow
             lines.append(f"{plural(len(report.results), 'domain')} checked")
@@ -57,12 +60,17 @@ def status_line(report: Report) -> str:
     counts = report.summary()
     told = [f"{counts[s.value]} {s.value}" for s in _ATTENTION if counts[s.value]]
     if told:
-        # Worst first: the line gets cut in narrow views.
-        needing = [r for r in by_urgency(report.results, report.generated)
-                   if r.status is not Status.OK]
-        details = [_headline(r) for r in needing[:WORST_SHOWN]]
-        if len(needing) > WORST_SHOWN:
-            details.append(f"+{len(needing) - WORST_SHOWN} more")
+        # Worst first: the line gets cut in narrow views. nsmallest is sorted()[:n] without
+        # holding the whole run in memory; the count comes from the summary.
+        worst = heapq.nsmallest(
+            WORST_SHOWN,
+            (r for r in report.results if r.status is not Status.OK),
+            key=lambda r: urgency(r, report.generated),
+        )
+        details = [_headline(r) for r in worst]
+        needing = sum(counts[s.value] for s in _ATTENTION)
+        if needing > WORST_SHOWN:
+            details.append(f"+{needing - WORST_SHOWN} more")
         if report.network_problem is not None:
             details.insert(0, "network or DNS resolver not usable")
         text = f"{', '.join(told)}: {'; '.join(details)}"

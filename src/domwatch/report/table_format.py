@@ -40,7 +40,6 @@ MIN_REGISTRAR = 10  # a registrar cut shorter than this is dropped
 TERMINAL_FINDINGS = 3  # per domain on a terminal; then "+N more"
 _HEADERS = ("State", "Domain", "Days", "Expires", "Cert", "Registrar", "Finding")
 _RIGHT = frozenset({"Days", "Cert"})
-_OPTIONAL = ("Expires", "Registrar")  # dropped, in this order, when a line cannot fit
 # "expires in 5 days (2026-12-08)", "expired 2 days ago (2026-12-01)", "expires today (...)"
 _WHEN = re.compile(
     r"\b(expires|expired) (?:today|in \d+ days?|\d+ days? ago) \(\d{4}-\d{2}-\d{2}\)"

@@ -712,14 +712,15 @@ def _note_wording(out: _Reading, stripped: str, names: tuple[str, ...]) -> None:
     # The shape of a "not found" or a refusal is a short answer: its words are near the top,
     # and the searches need not run over a quarter megabyte of lines.
     if len(stripped) <= 160 and out.lines_seen <= _SHAPE_LINES:
-        sentence = stripped
-        if stripped[0].islower() and ":" not in stripped and out.last_plain:
-            # "The domain x.vu" / " is not valid!": one sentence over two lines
-            sentence = f"{out.last_plain[:80]} {stripped}"
-        low = sentence.lower()
-        names_domain = any(name in low for name in names)
-        if len(out.negative) < 8 and negative_words(sentence, names_domain):
-            out.negative.append((sentence, names_domain))
+        if len(out.negative) < 8:
+            sentence = stripped
+            if stripped[0].islower() and ":" not in stripped and out.last_plain:
+                # "The domain x.vu" / " is not valid!": one sentence over two lines
+                sentence = f"{out.last_plain[:80]} {stripped}"
+            low = sentence.lower()
+            names_domain = any(name in low for name in names)
+            if negative_words(low, names_domain):
+                out.negative.append((sentence, names_domain))
         if out.refusal is None and mentions_throttle(stripped):
             out.refusal = stripped
     if plain:

@@ -239,10 +239,10 @@ def is_registered_value(value: str) -> bool:
     return _REGISTERED_VALUE_RE.match(text) is not None and not is_not_found_value(text)
 
 
-def negative_words(line: str, names_domain: bool = False) -> bool:
-    """Whether ``line`` has the negative words of a "not found" answer anywhere in it;
-    ``names_domain``: the line names the queried domain, so "...is not valid" counts too."""
-    low = line.lower()
+def negative_words(low: str, names_domain: bool = False) -> bool:
+    """Whether the lower-case line ``low`` has the negative words of a "not found" answer
+    anywhere in it; ``names_domain``: it names the queried domain, so "...is not valid"
+    counts too."""
     if _NEGATIVE_ANYWHERE_RE.search(low) is not None:
         return True
     return names_domain and _NAME_REFUSED_RE.search(low) is not None
